@@ -1,1 +1,21 @@
-pub fn _x(){}
+//! Database migrations of maillage (sea-orm-migration).
+//!
+//! Migrations are frozen history: each one spells out its own column lists
+//! and enum values rather than importing them from the application, so that
+//! a later change of vocabulary is a new migration, never an edit of an old
+//! one. The application's tests check that the `CHECK` lists here accept
+//! exactly the vocabulary of `src/model/vocab.rs`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_partner_graph;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_partner_graph::Migration)]
+    }
+}

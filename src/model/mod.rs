@@ -6,6 +6,7 @@
 //! the GraphQL enum, and what the bundle reader accepts, so the three can
 //! never disagree.
 
+pub mod text;
 pub mod vocab;
 
 pub use vocab::*;

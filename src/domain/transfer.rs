@@ -1,0 +1,130 @@
+//! Importing and exporting bundles, each as one transaction.
+
+use std::path::Path;
+
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::bundle::{self, BundleFiles, Diagnostic, Present, Report};
+use crate::storage::{self, StorageError, import::ImportSummary, import::Progress};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    #[error("cannot read the bundle at {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("cannot write the bundle to {path}: {source}")]
+    Write { path: String, source: std::io::Error },
+    #[error("the bundle is invalid: {} error(s)", .0.error_count)]
+    Invalid(Report),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<sea_orm::DbErr> for TransferError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        TransferError::Storage(e.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Remove the records (of the files the bundle carries) that it does not hold.
+    pub replace: bool,
+    /// Validate and run every write, then roll back.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOutcome {
+    pub summary: ImportSummary,
+    pub warnings: Vec<Diagnostic>,
+    pub committed: bool,
+}
+
+/// Reads a bundle folder.
+pub fn read_dir(dir: &Path) -> Result<BundleFiles, TransferError> {
+    if !dir.is_dir() {
+        return Err(TransferError::Read {
+            path: dir.display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+        });
+    }
+    BundleFiles::from_dir(dir).map_err(|source| TransferError::Read {
+        path: dir.display().to_string(),
+        source,
+    })
+}
+
+/// Validates a bundle against the rules and what the hub already holds, and
+/// writes it in one transaction: on any error nothing is written.
+pub async fn import(
+    db: &DatabaseConnection,
+    files: &BundleFiles,
+    opts: ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportOutcome, TransferError> {
+    let txn = db.begin().await?;
+    // Which files the bundle carries decides what --replace may prune, and so
+    // what an incremental reference may still point at.
+    let carried = carried(files);
+    let existing = storage::import::existing(&txn, carried, opts.replace).await?;
+    let (bundle, warnings) = bundle::check(files, &existing).map_err(TransferError::Invalid)?;
+    let summary = storage::import::write(&txn, &bundle, opts.replace, progress).await?;
+    if opts.dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+    Ok(ImportOutcome {
+        summary,
+        warnings,
+        committed: !opts.dry_run,
+    })
+}
+
+fn carried(files: &BundleFiles) -> Present {
+    let has = |f: &str| files.files.contains_key(f);
+    Present {
+        partner_territories: has("partner_territories.csv"),
+        contacts: has("contacts.csv"),
+        networks: has("networks.csv"),
+        memberships: has("memberships.csv"),
+        actions: has("actions.csv"),
+        action_partners: has("action_partners.csv"),
+        action_territories: has("action_territories.csv"),
+        relations: has("relations.csv"),
+    }
+}
+
+/// Reads the whole graph in one consistent snapshot.
+pub async fn snapshot(db: &DatabaseConnection) -> Result<bundle::Bundle, TransferError> {
+    let txn = db.begin().await?;
+    let b = storage::export::read_all(&txn).await?;
+    txn.commit().await?;
+    Ok(b)
+}
+
+/// Writes the whole graph as a bundle folder.
+pub async fn export(db: &DatabaseConnection, dir: &Path) -> Result<bundle::Bundle, TransferError> {
+    let b = snapshot(db).await?;
+    bundle::write_dir(&b, dir).map_err(|source| TransferError::Write {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    Ok(b)
+}
+
+/// Loads the embedded demo bundle when the database holds nothing yet.
+/// Returns whether it did.
+pub async fn load_demo_if_empty(db: &DatabaseConnection) -> Result<bool, TransferError> {
+    if !storage::is_empty(db).await? {
+        return Ok(false);
+    }
+    import(
+        db,
+        &BundleFiles::demo(),
+        ImportOptions::default(),
+        &storage::import::Silent,
+    )
+    .await?;
+    Ok(true)
+}

@@ -1,0 +1,25 @@
+//! `memberships` table.
+use sea_orm::entity::prelude::*;
+
+#[allow(unused_imports)]
+use crate::model::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "memberships")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub network_id: i64,
+    pub partner_id: i64,
+    pub role: MembershipRole,
+    pub since: Option<Date>,
+    pub until: Option<Date>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub version: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,787 @@
+//! Writing a validated bundle into the database.
+//!
+//! The caller opens the transaction, loads [`existing`] in it, validates the
+//! bundle against it (domain layer) and calls [`write`]; so validation and
+//! writes see the same data, and an error anywhere rolls everything back.
+//!
+//! Records are matched by their external id (`ref`) and link rows by their
+//! natural key, so re-importing updates in place. Rows are written in large
+//! multi-row statements (see [`super::upsert`]), parents before children.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+
+use super::upsert::{Upsert, delete_ids};
+use super::{Result, StorageError};
+use crate::bundle::{Bundle, Existing, Present};
+use crate::model::text::search_key;
+use crate::model::*;
+
+/// What one import did to one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSummary {
+    pub table: &'static str,
+    /// Rows the bundle holds for it.
+    pub rows: u64,
+    /// Rows inserted or changed (unchanged rows are not rewritten).
+    pub written: u64,
+    /// Rows removed by `--replace`.
+    pub deleted: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub tables: Vec<TableSummary>,
+}
+
+impl ImportSummary {
+    pub fn rows(&self) -> u64 {
+        self.tables.iter().map(|t| t.rows).sum()
+    }
+    pub fn written(&self) -> u64 {
+        self.tables.iter().map(|t| t.written).sum()
+    }
+    pub fn deleted(&self) -> u64 {
+        self.tables.iter().map(|t| t.deleted).sum()
+    }
+}
+
+/// Told about the advance of a long import (a progress bar, or nothing).
+pub trait Progress: Send + Sync {
+    fn table(&self, _table: &'static str, _rows: u64) {}
+    fn advance(&self, _rows: u64) {}
+}
+
+/// No progress reporting.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// `ref → id` of every row of a table with external ids.
+pub async fn ref_map<C: ConnectionTrait>(db: &C, table: &str) -> Result<HashMap<String, i64>> {
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id, \"ref\" FROM {table}"),
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get_by_index::<String>(1)?, r.try_get_by_index::<i64>(0)?)))
+        .collect::<Result<_, DbErr>>()
+        .map_err(Into::into)
+}
+
+async fn query<C: ConnectionTrait>(db: &C, sql: &str) -> Result<Vec<sea_orm::QueryResult>> {
+    Ok(db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await?)
+}
+
+/// What the database holds that an incremental bundle may refer to. Tables
+/// listed in `skip` are left out: `--replace` empties them, so the bundle
+/// must be self-sufficient for them.
+pub async fn existing<C: ConnectionTrait>(db: &C, skip: Present, replace: bool) -> Result<Existing> {
+    let mut e = Existing::default();
+    // Territories and partners are always in a bundle: with --replace nothing
+    // of theirs survives, and nothing else can be referred to either.
+    if !replace {
+        for r in query(db, "SELECT t.\"ref\", t.kind, t.code, p.\"ref\" FROM territories t LEFT JOIN territories p ON p.id = t.parent_id").await? {
+            let r#ref: String = r.try_get_by_index(0)?;
+            let kind = TerritoryKind::parse(&r.try_get_by_index::<String>(1)?)
+                .ok_or_else(|| StorageError::Integrity("unknown territory kind in the database".into()))?;
+            if let Some(code) = r.try_get_by_index::<Option<String>>(2)? {
+                e.territory_codes.insert((kind, code), r#ref.clone());
+            }
+            e.territories.insert(r#ref, (kind, r.try_get_by_index(3)?));
+        }
+        for r in query(
+            db,
+            "SELECT t.\"ref\", p.\"ref\" FROM partners t LEFT JOIN partners p ON p.id = t.parent_id",
+        )
+        .await?
+        {
+            e.partners.insert(r.try_get_by_index(0)?, r.try_get_by_index(1)?);
+        }
+    }
+    let keep = |present: bool| !(replace && present);
+    if keep(skip.networks) {
+        for r in query(
+            db,
+            "SELECT t.\"ref\", p.\"ref\" FROM networks t LEFT JOIN networks p ON p.id = t.parent_id",
+        )
+        .await?
+        {
+            e.networks.insert(r.try_get_by_index(0)?, r.try_get_by_index(1)?);
+        }
+    }
+    if keep(skip.actions) {
+        for r in query(db, "SELECT \"ref\" FROM actions").await? {
+            e.actions.insert(r.try_get_by_index(0)?);
+        }
+    }
+    if keep(skip.contacts) {
+        for r in query(db, "SELECT \"ref\" FROM contacts").await? {
+            e.contacts.insert(r.try_get_by_index(0)?);
+        }
+    }
+    if !replace {
+        for r in query(
+            db,
+            "SELECT a.\"ref\", p.\"ref\" FROM action_partners ap JOIN actions a ON a.id = ap.action_id \
+             JOIN partners p ON p.id = ap.partner_id WHERE ap.role = 'lead'",
+        )
+        .await?
+        {
+            e.leads.insert(r.try_get_by_index(0)?, r.try_get_by_index(1)?);
+        }
+    }
+    Ok(e)
+}
+
+/// Splits rows into waves so that every row comes after its parent: wave 0
+/// holds the rows whose parent is absent or already in the database.
+fn waves<'a>(ids: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Vec<Vec<usize>> {
+    let rows: Vec<_> = ids.collect();
+    let index: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+    let mut depth = vec![usize::MAX; rows.len()];
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for start in 0..rows.len() {
+        // Walk up to a known depth, then fill the path back down. The bundle
+        // was checked for cycles, but a cap keeps a bug from hanging here.
+        let mut path = vec![];
+        let mut i = start;
+        while depth[i] == usize::MAX && path.len() <= rows.len() {
+            path.push(i);
+            match rows[i].1.and_then(|p| index.get(p)) {
+                Some(&p) => i = p,
+                None => break,
+            }
+        }
+        let mut d = if depth[i] == usize::MAX { 0 } else { depth[i] + 1 };
+        for &j in path.iter().rev() {
+            if depth[j] == usize::MAX {
+                depth[j] = d;
+                if out.len() <= d {
+                    out.resize(d + 1, vec![]);
+                }
+                out[d].push(j);
+                d += 1;
+            } else {
+                d = depth[j] + 1;
+            }
+        }
+    }
+    for w in &mut out {
+        w.sort_unstable();
+    }
+    out
+}
+
+fn s(v: &str) -> Value {
+    Value::String(Some(v.to_owned()))
+}
+fn os(v: &Option<String>) -> Value {
+    Value::String(v.clone())
+}
+fn e<T: std::fmt::Display>(v: T) -> Value {
+    Value::String(Some(v.to_string()))
+}
+
+/// Looks a reference up; validation guarantees it resolves.
+fn id(map: &HashMap<String, i64>, what: &str, r: &str) -> Result<i64> {
+    map.get(r)
+        .copied()
+        .ok_or_else(|| StorageError::Integrity(format!("unknown {what} {r:?} while writing")))
+}
+fn oid(map: &HashMap<String, i64>, what: &str, r: &Option<String>) -> Result<Value> {
+    Ok(Value::BigInt(match r {
+        Some(r) => Some(id(map, what, r)?),
+        None => None,
+    }))
+}
+
+struct Writer<'a, C> {
+    db: &'a C,
+    now: DateTime<Utc>,
+    progress: &'a dyn Progress,
+}
+
+impl<C: ConnectionTrait> Writer<'_, C> {
+    /// Upserts rows in waves (parents first), reloading the ref map between
+    /// waves so children can point at their freshly inserted parents.
+    async fn tree<F>(&self, up: &Upsert<'_>, waves: Vec<Vec<usize>>, mut row: F) -> Result<(u64, HashMap<String, i64>)>
+    where
+        F: FnMut(usize, &HashMap<String, i64>) -> Result<Vec<Value>>,
+    {
+        let mut map = ref_map(self.db, up.table).await?;
+        let mut written = 0;
+        for wave in waves {
+            let rows = wave.iter().map(|&i| row(i, &map)).collect::<Result<Vec<_>>>()?;
+            self.progress.advance(rows.len() as u64);
+            written += up.run(self.db, rows).await?;
+            map = ref_map(self.db, up.table).await?;
+        }
+        Ok((written, map))
+    }
+
+    async fn flat(&self, up: &Upsert<'_>, rows: Vec<Vec<Value>>) -> Result<u64> {
+        let n = rows.len() as u64;
+        let w = up.run(self.db, rows).await?;
+        self.progress.advance(n);
+        Ok(w)
+    }
+
+    fn stamp(&self, mut row: Vec<Value>) -> Vec<Value> {
+        row.push(self.now.into());
+        row.push(self.now.into());
+        row
+    }
+}
+
+const STAMPS: [&str; 2] = ["created_at", "updated_at"];
+const FIXED: &[&str] = &["created_at"];
+
+macro_rules! cols {
+    ($($c:literal),*) => { &[$($c,)* "created_at", "updated_at"] };
+}
+
+/// Writes a validated bundle; with `replace`, removes what the bundle does
+/// not hold (in the files it carries). Runs inside the caller's transaction.
+pub async fn write<C: ConnectionTrait>(
+    db: &C,
+    b: &Bundle,
+    replace: bool,
+    progress: &dyn Progress,
+) -> Result<ImportSummary> {
+    let _ = STAMPS;
+    let w = Writer {
+        db,
+        now: Utc::now(),
+        progress,
+    };
+    let p = b.present;
+    let mut summary = ImportSummary::default();
+    let before: HashMap<&str, HashMap<String, i64>> = if replace {
+        let mut m = HashMap::new();
+        for t in ["territories", "partners", "contacts", "networks", "actions"] {
+            m.insert(t, ref_map(db, t).await?);
+        }
+        m
+    } else {
+        HashMap::new()
+    };
+
+    // Territories, parents first.
+    progress.table("territories", b.territories.len() as u64);
+    let up = Upsert {
+        table: "territories",
+        columns: cols!(
+            "ref",
+            "kind",
+            "code",
+            "name",
+            "name_search",
+            "parent_id",
+            "population",
+            "lat",
+            "lon"
+        ),
+        key: &["ref"],
+        fixed: FIXED,
+    };
+    let order = waves(b.territories.iter().map(|t| (t.id.as_str(), t.parent_ref.as_deref())));
+    let (written, territories) = w
+        .tree(&up, order, |i, map| {
+            let t = &b.territories[i];
+            Ok(w.stamp(vec![
+                s(&t.id),
+                e(t.kind),
+                os(&t.code),
+                s(&t.name),
+                Value::String(Some(search_key(&t.name))),
+                oid(map, "territory", &t.parent_ref)?,
+                t.population.into(),
+                t.lat.into(),
+                t.lon.into(),
+            ]))
+        })
+        .await?;
+    summary.tables.push(TableSummary {
+        table: "territories",
+        rows: b.territories.len() as u64,
+        written,
+        deleted: 0,
+    });
+
+    progress.table("partners", b.partners.len() as u64);
+    let up = Upsert {
+        table: "partners",
+        columns: cols!(
+            "ref",
+            "name",
+            "name_search",
+            "kind",
+            "siret",
+            "parent_id",
+            "territory_id",
+            "website",
+            "email",
+            "phone",
+            "description"
+        ),
+        key: &["ref"],
+        fixed: FIXED,
+    };
+    let order = waves(b.partners.iter().map(|t| (t.id.as_str(), t.parent_ref.as_deref())));
+    let (written, partners) = w
+        .tree(&up, order, |i, map| {
+            let x = &b.partners[i];
+            Ok(w.stamp(vec![
+                s(&x.id),
+                s(&x.name),
+                Value::String(Some(search_key(&x.name))),
+                e(x.kind),
+                os(&x.siret),
+                oid(map, "partner", &x.parent_ref)?,
+                oid(&territories, "territory", &x.territory_ref)?,
+                os(&x.website),
+                os(&x.email),
+                os(&x.phone),
+                os(&x.description),
+            ]))
+        })
+        .await?;
+    summary.tables.push(TableSummary {
+        table: "partners",
+        rows: b.partners.len() as u64,
+        written,
+        deleted: 0,
+    });
+
+    let mut link_keys: Vec<(&'static str, HashSet<Vec<i64>>)> = vec![];
+
+    if p.partner_territories {
+        progress.table("partner_territories", b.partner_territories.len() as u64);
+        let up = Upsert {
+            table: "partner_territories",
+            columns: cols!("partner_id", "territory_id"),
+            key: &["partner_id", "territory_id"],
+            fixed: FIXED,
+        };
+        let mut keys = HashSet::new();
+        let rows = b
+            .partner_territories
+            .iter()
+            .map(|x| {
+                let k = vec![
+                    id(&partners, "partner", &x.partner_ref)?,
+                    id(&territories, "territory", &x.territory_ref)?,
+                ];
+                keys.insert(k.clone());
+                Ok(w.stamp(k.into_iter().map(Value::from).collect()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = w.flat(&up, rows).await?;
+        summary.tables.push(TableSummary {
+            table: "partner_territories",
+            rows: keys.len() as u64,
+            written,
+            deleted: 0,
+        });
+        link_keys.push(("partner_territories", keys));
+    }
+
+    if p.contacts {
+        progress.table("contacts", b.contacts.len() as u64);
+        let up = Upsert {
+            table: "contacts",
+            columns: cols!("ref", "partner_id", "full_name", "role_title", "email", "phone"),
+            key: &["ref"],
+            fixed: FIXED,
+        };
+        let rows = b
+            .contacts
+            .iter()
+            .map(|x| {
+                Ok(w.stamp(vec![
+                    s(&x.id),
+                    id(&partners, "partner", &x.partner_ref)?.into(),
+                    s(&x.full_name),
+                    os(&x.role_title),
+                    os(&x.email),
+                    os(&x.phone),
+                ]))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = w.flat(&up, rows).await?;
+        summary.tables.push(TableSummary {
+            table: "contacts",
+            rows: b.contacts.len() as u64,
+            written,
+            deleted: 0,
+        });
+    }
+
+    let mut networks = HashMap::new();
+    if p.networks {
+        progress.table("networks", b.networks.len() as u64);
+        let up = Upsert {
+            table: "networks",
+            columns: cols!(
+                "ref",
+                "name",
+                "name_search",
+                "kind",
+                "territory_id",
+                "parent_id",
+                "started_on",
+                "ended_on",
+                "description"
+            ),
+            key: &["ref"],
+            fixed: FIXED,
+        };
+        let order = waves(b.networks.iter().map(|t| (t.id.as_str(), t.parent_ref.as_deref())));
+        let (written, map) = w
+            .tree(&up, order, |i, map| {
+                let x = &b.networks[i];
+                Ok(w.stamp(vec![
+                    s(&x.id),
+                    s(&x.name),
+                    Value::String(Some(search_key(&x.name))),
+                    e(x.kind),
+                    oid(&territories, "territory", &x.territory_ref)?,
+                    oid(map, "network", &x.parent_ref)?,
+                    x.started_on.into(),
+                    x.ended_on.into(),
+                    os(&x.description),
+                ]))
+            })
+            .await?;
+        networks = map;
+        summary.tables.push(TableSummary {
+            table: "networks",
+            rows: b.networks.len() as u64,
+            written,
+            deleted: 0,
+        });
+    }
+    let need_networks = (p.memberships && !b.memberships.is_empty()) || (p.actions && !b.actions.is_empty());
+    if networks.is_empty() && need_networks {
+        networks = ref_map(db, "networks").await?;
+    }
+
+    if p.memberships {
+        progress.table("memberships", b.memberships.len() as u64);
+        let up = Upsert {
+            table: "memberships",
+            columns: cols!("network_id", "partner_id", "role", "since", "until"),
+            key: &["network_id", "partner_id"],
+            fixed: FIXED,
+        };
+        let mut keys = HashSet::new();
+        let rows = b
+            .memberships
+            .iter()
+            .map(|x| {
+                let (n, pt) = (
+                    id(&networks, "network", &x.network_ref)?,
+                    id(&partners, "partner", &x.partner_ref)?,
+                );
+                keys.insert(vec![n, pt]);
+                Ok(w.stamp(vec![n.into(), pt.into(), e(x.role), x.since.into(), x.until.into()]))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = w.flat(&up, rows).await?;
+        summary.tables.push(TableSummary {
+            table: "memberships",
+            rows: keys.len() as u64,
+            written,
+            deleted: 0,
+        });
+        link_keys.push(("memberships", keys));
+    }
+
+    let mut actions = HashMap::new();
+    if p.actions {
+        progress.table("actions", b.actions.len() as u64);
+        let up = Upsert {
+            table: "actions",
+            columns: cols!(
+                "ref",
+                "title",
+                "title_search",
+                "theme",
+                "status",
+                "network_id",
+                "started_on",
+                "ended_on",
+                "budget_cents",
+                "beneficiaries",
+                "description"
+            ),
+            key: &["ref"],
+            fixed: FIXED,
+        };
+        let rows = b
+            .actions
+            .iter()
+            .map(|x| {
+                Ok(w.stamp(vec![
+                    s(&x.id),
+                    s(&x.title),
+                    Value::String(Some(search_key(&x.title))),
+                    e(x.theme),
+                    e(x.status),
+                    oid(&networks, "network", &x.network_ref)?,
+                    x.started_on.into(),
+                    x.ended_on.into(),
+                    x.budget_cents.into(),
+                    x.beneficiaries.into(),
+                    os(&x.description),
+                ]))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = w.flat(&up, rows).await?;
+        actions = ref_map(db, "actions").await?;
+        summary.tables.push(TableSummary {
+            table: "actions",
+            rows: b.actions.len() as u64,
+            written,
+            deleted: 0,
+        });
+    }
+    if actions.is_empty() && (p.action_partners || p.action_territories) {
+        actions = ref_map(db, "actions").await?;
+    }
+
+    if p.action_partners {
+        progress.table("action_partners", b.action_partners.len() as u64);
+        let up = Upsert {
+            table: "action_partners",
+            columns: cols!("action_id", "partner_id", "role", "contribution_cents"),
+            key: &["action_id", "partner_id"],
+            fixed: FIXED,
+        };
+        // Non-lead rows first: when a bundle moves the lead of an action from
+        // one partner to another, the old lead is demoted before the new one
+        // is set, so the one-lead index never sees two at once.
+        let mut keys = HashSet::new();
+        let mut rows = (vec![], vec![]);
+        for x in &b.action_partners {
+            let (a, pt) = (
+                id(&actions, "action", &x.action_ref)?,
+                id(&partners, "partner", &x.partner_ref)?,
+            );
+            keys.insert(vec![a, pt]);
+            let row = w.stamp(vec![a.into(), pt.into(), e(x.role), x.contribution_cents.into()]);
+            if x.role == ParticipationRole::Lead {
+                rows.1.push(row)
+            } else {
+                rows.0.push(row)
+            }
+        }
+        let written = w.flat(&up, rows.0).await? + w.flat(&up, rows.1).await?;
+        summary.tables.push(TableSummary {
+            table: "action_partners",
+            rows: keys.len() as u64,
+            written,
+            deleted: 0,
+        });
+        link_keys.push(("action_partners", keys));
+    }
+
+    if p.action_territories {
+        progress.table("action_territories", b.action_territories.len() as u64);
+        let up = Upsert {
+            table: "action_territories",
+            columns: cols!("action_id", "territory_id"),
+            key: &["action_id", "territory_id"],
+            fixed: FIXED,
+        };
+        let mut keys = HashSet::new();
+        let rows = b
+            .action_territories
+            .iter()
+            .map(|x| {
+                let k = vec![
+                    id(&actions, "action", &x.action_ref)?,
+                    id(&territories, "territory", &x.territory_ref)?,
+                ];
+                keys.insert(k.clone());
+                Ok(w.stamp(k.into_iter().map(Value::from).collect()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = w.flat(&up, rows).await?;
+        summary.tables.push(TableSummary {
+            table: "action_territories",
+            rows: keys.len() as u64,
+            written,
+            deleted: 0,
+        });
+        link_keys.push(("action_territories", keys));
+    }
+
+    if p.relations {
+        progress.table("relations", b.relations.len() as u64);
+        let up = Upsert {
+            table: "relations",
+            columns: cols!(
+                "from_partner_id",
+                "to_partner_id",
+                "kind",
+                "since",
+                "until",
+                "weight",
+                "note"
+            ),
+            key: &["from_partner_id", "to_partner_id", "kind"],
+            fixed: FIXED,
+        };
+        let mut keys = HashSet::new();
+        let rows = b
+            .relations
+            .iter()
+            .map(|x| {
+                let (f, t) = (
+                    id(&partners, "partner", &x.from_ref)?,
+                    id(&partners, "partner", &x.to_ref)?,
+                );
+                keys.insert(vec![f, t, kind_code(x.kind)]);
+                Ok(w.stamp(vec![
+                    f.into(),
+                    t.into(),
+                    e(x.kind),
+                    x.since.into(),
+                    x.until.into(),
+                    x.weight.into(),
+                    os(&x.note),
+                ]))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let written = w.flat(&up, rows).await?;
+        summary.tables.push(TableSummary {
+            table: "relations",
+            rows: keys.len() as u64,
+            written,
+            deleted: 0,
+        });
+        link_keys.push(("relations", keys));
+    }
+
+    if replace {
+        prune(db, b, &before, link_keys, &mut summary).await?;
+    }
+    Ok(summary)
+}
+
+fn kind_code(k: RelationKind) -> i64 {
+    RelationKind::ALL.iter().position(|x| *x == k).unwrap_or(0) as i64
+}
+
+/// `--replace`: removes the rows of the carried files that the bundle does
+/// not hold. Link rows first, then records from the leaves up; parents are
+/// unhooked first so that one batch never waits for another.
+async fn prune<C: ConnectionTrait>(
+    db: &C,
+    b: &Bundle,
+    before: &HashMap<&str, HashMap<String, i64>>,
+    link_keys: Vec<(&'static str, HashSet<Vec<i64>>)>,
+    summary: &mut ImportSummary,
+) -> Result<()> {
+    let mut record = |t: &'static str, n: u64| {
+        if let Some(s) = summary.tables.iter_mut().find(|s| s.table == t) {
+            s.deleted += n;
+        }
+    };
+    for (table, keys) in link_keys {
+        let cols = match table {
+            "partner_territories" => "partner_id, territory_id",
+            "memberships" => "network_id, partner_id",
+            "action_partners" => "action_id, partner_id",
+            "action_territories" => "action_id, territory_id",
+            _ => "from_partner_id, to_partner_id, kind",
+        };
+        let mut gone = vec![];
+        for r in query(db, &format!("SELECT id, {cols} FROM {table}")).await? {
+            let mut k = vec![r.try_get_by_index::<i64>(1)?, r.try_get_by_index::<i64>(2)?];
+            if table == "relations" {
+                let kind = RelationKind::parse(&r.try_get_by_index::<String>(3)?).unwrap_or(RelationKind::Convention);
+                k.push(kind_code(kind));
+            }
+            if !keys.contains(&k) {
+                gone.push(r.try_get_by_index::<i64>(0)?);
+            }
+        }
+        record(table, delete_ids(db, table, &gone).await?);
+    }
+    let p = b.present;
+    let kept = |v: &mut dyn Iterator<Item = &str>| v.map(str::to_owned).collect::<HashSet<String>>();
+    let plan: Vec<(&'static str, bool, HashSet<String>, bool)> = vec![
+        (
+            "contacts",
+            p.contacts,
+            kept(&mut b.contacts.iter().map(|x| x.id.as_str())),
+            false,
+        ),
+        (
+            "actions",
+            p.actions,
+            kept(&mut b.actions.iter().map(|x| x.id.as_str())),
+            false,
+        ),
+        (
+            "networks",
+            p.networks,
+            kept(&mut b.networks.iter().map(|x| x.id.as_str())),
+            true,
+        ),
+        (
+            "partners",
+            true,
+            kept(&mut b.partners.iter().map(|x| x.id.as_str())),
+            true,
+        ),
+        (
+            "territories",
+            true,
+            kept(&mut b.territories.iter().map(|x| x.id.as_str())),
+            true,
+        ),
+    ];
+    for (table, present, keep, has_parent) in plan {
+        if !present {
+            continue;
+        }
+        let gone: Vec<i64> = before[table]
+            .iter()
+            .filter(|(r, _)| !keep.contains(*r))
+            .map(|(_, id)| *id)
+            .collect();
+        if gone.is_empty() {
+            continue;
+        }
+        if has_parent {
+            for chunk in gone.chunks(8000) {
+                let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                db.execute_unprepared(&format!("UPDATE {table} SET parent_id = NULL WHERE id IN ({list})"))
+                    .await?;
+            }
+        }
+        record(table, delete_ids(db, table, &gone).await?);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waves;
+
+    #[test]
+    fn waves_put_parents_first() {
+        let rows = [("c", Some("b")), ("a", None), ("b", Some("a")), ("x", Some("outside"))];
+        let w = waves(rows.iter().map(|(a, b)| (*a, *b)));
+        assert_eq!(w, vec![vec![1, 3], vec![2], vec![0]]);
+    }
+}

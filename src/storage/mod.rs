@@ -1,0 +1,132 @@
+//! Storage layer: the database connection, the entities, and every query.
+//!
+//! Nothing above this layer writes SQL. Reads go through [`read`], which
+//! takes a [`Scope`] (what the asking viewer may see) and applies it in SQL,
+//! so that access rules are enforced in one place for every entry point.
+
+pub mod entity;
+pub mod export;
+pub mod import;
+pub mod read;
+mod upsert;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm_migration_api::MigratorTrait;
+
+pub use read::Scope;
+
+use migration as sea_orm_migration_api;
+
+/// Errors of the storage layer. Database details are kept for the logs;
+/// the interfaces decide what a user is shown.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot open the database {url}: {source}")]
+    Connect { url: String, source: DbErr },
+    #[error("database migration failed: {0}")]
+    Migrate(DbErr),
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// A reference could not be resolved while writing (the domain layer
+    /// validates first, so this means the data changed underneath).
+    #[error("{0}")]
+    Integrity(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The default database of a fresh install: a SQLite file in the working
+/// directory, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://maillage.db";
+
+/// Opens a database by URL (`sqlite://path`, `sqlite::memory:`,
+/// `postgres://…`), creating a SQLite file if it does not exist yet.
+pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(30));
+    if url.starts_with("sqlite:") {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        // One connection for an in-memory database (each connection would
+        // otherwise see its own empty database); a few for a file, where WAL
+        // lets readers run beside the one writer.
+        opts.max_connections(if memory { 1 } else { 4 });
+        opts.map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
+            let o = o
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30));
+            if memory {
+                o
+            } else {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+            }
+        });
+    } else {
+        opts.max_connections(16);
+    }
+    Database::connect(opts).await.map_err(|source| StorageError::Connect {
+        url: redact(url),
+        source,
+    })
+}
+
+/// Opens a database and brings its schema up to date.
+pub async fn open(url: &str) -> Result<DatabaseConnection> {
+    let db = connect(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// Applies the pending migrations (idempotent).
+pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    migration::Migrator::up(db, None).await.map_err(StorageError::Migrate)
+}
+
+/// A cheap round trip to the database, for health checks.
+pub async fn ping(db: &DatabaseConnection) -> Result<()> {
+    db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+/// Whether the partner graph holds no record at all (first run).
+pub async fn is_empty(db: &DatabaseConnection) -> Result<bool> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    Ok(
+        entity::territory::Entity::find().count(db).await? == 0
+            && entity::partner::Entity::find().count(db).await? == 0,
+    )
+}
+
+pub fn is_sqlite(db: &impl ConnectionTrait) -> bool {
+    db.get_database_backend() == DatabaseBackend::Sqlite
+}
+
+/// A database URL without its password, for logs and error messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(super::redact("sqlite://maillage.db"), "sqlite://maillage.db");
+    }
+}

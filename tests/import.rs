@@ -1,0 +1,428 @@
+//! Import and export on a real database (SQLite, or PostgreSQL when
+//! `MAILLAGE_TEST_DATABASE_URL` is set).
+
+mod common;
+
+use common::*;
+use maillage::bundle::{self, BundleFiles, Existing};
+use maillage::domain::transfer::{self, ImportOptions, TransferError};
+use maillage::storage::import::Silent;
+use sea_orm::{ConnectionTrait, Statement};
+
+async fn count(db: &impl ConnectionTrait, table: &str) -> i64 {
+    let r = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT COUNT(*) FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    r.try_get_by_index::<i64>(0).unwrap()
+}
+
+async fn sum_versions(db: &impl ConnectionTrait, table: &str) -> i64 {
+    let r = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM {table}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    r.try_get_by_index::<i64>(0).unwrap()
+}
+
+const TABLES: [&str; 10] = [
+    "territories",
+    "partners",
+    "partner_territories",
+    "contacts",
+    "networks",
+    "memberships",
+    "actions",
+    "action_partners",
+    "action_territories",
+    "relations",
+];
+
+async fn counts(db: &impl ConnectionTrait) -> Vec<i64> {
+    let mut v = vec![];
+    for t in TABLES {
+        v.push(count(db, t).await);
+    }
+    v
+}
+
+#[tokio::test]
+async fn demo_imports_with_every_row() {
+    let t = TestDb::with_demo().await;
+    // The row counts of data/demo/README.md.
+    assert_eq!(counts(&t.db).await, vec![30, 150, 210, 188, 17, 341, 84, 418, 120, 697]);
+}
+
+#[tokio::test]
+async fn reimport_updates_in_place_and_bumps_only_what_changed() {
+    let t = TestDb::with_demo().await;
+    let before = counts(&t.db).await;
+    let v_before = sum_versions(&t.db, "partners").await;
+
+    let out = transfer::import(&t.db, &BundleFiles::demo(), ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(
+        out.summary.written(),
+        0,
+        "an identical bundle changes nothing: {:?}",
+        out.summary
+    );
+    assert_eq!(counts(&t.db).await, before, "no duplicates");
+    assert_eq!(sum_versions(&t.db, "partners").await, v_before);
+
+    // Rename one partner: only that record changes, and its version moves on.
+    let mut files = BundleFiles::demo();
+    let p = String::from_utf8(files.files["partners.csv"].clone()).unwrap();
+    let p = p.replacen("Région Grand Est,cr", "Région Grand Est (renamed),cr", 1);
+    files.files.insert("partners.csv".into(), p.into_bytes());
+    let out = transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(out.summary.written(), 1);
+    assert_eq!(sum_versions(&t.db, "partners").await, v_before + 1);
+    let b = transfer::snapshot(&t.db).await.unwrap();
+    let p1 = b.partners.iter().find(|p| p.id == "ptn-000001").unwrap();
+    assert_eq!(p1.name, "Région Grand Est (renamed)");
+    assert_eq!(counts(&t.db).await, before);
+}
+
+#[tokio::test]
+async fn every_bad_bundle_is_refused_at_its_location_and_changes_nothing() {
+    let t = TestDb::with_demo().await;
+    let before = transfer::snapshot(&t.db).await.unwrap();
+    let root = fixtures().join("bad");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+        let expect = readme
+            .lines()
+            .find_map(|l| l.strip_prefix("expect: "))
+            .expect("README has an expect line");
+        let files = BundleFiles::from_dir(&dir).unwrap();
+        for replace in [false, true] {
+            let err = transfer::import(
+                &t.db,
+                &files,
+                ImportOptions {
+                    replace,
+                    dry_run: false,
+                },
+                &Silent,
+            )
+            .await
+            .expect_err(&format!("{} must be refused", dir.display()));
+            let TransferError::Invalid(report) = err else {
+                panic!("{}: not a validation error: {err}", dir.display())
+            };
+            let first = &report.errors[0];
+            assert_eq!(
+                format!("{}:{}: {}", first.file, first.line, first.column),
+                expect.trim(),
+                "{}: first error {first}",
+                dir.display()
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 15, "all bad bundles walked ({seen})");
+    assert_eq!(
+        transfer::snapshot(&t.db).await.unwrap(),
+        before,
+        "the database is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn export_then_import_gives_the_same_data() {
+    let t = TestDb::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let exported = transfer::export(&t.db, dir.path()).await.unwrap();
+    // The export is a valid bundle equal to the demo.
+    let (demo, _) = bundle::check(&BundleFiles::demo(), &Existing::default()).unwrap();
+    assert_eq!(
+        exported,
+        bundle::Bundle {
+            present: exported.present,
+            ..demo
+        }
+    );
+
+    let t2 = TestDb::new().await;
+    let files = transfer::read_dir(dir.path()).unwrap();
+    transfer::import(&t2.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(transfer::snapshot(&t2.db).await.unwrap(), exported);
+}
+
+#[tokio::test]
+async fn generated_department_round_trips() {
+    let Some(generated) = department_bundle(2000) else {
+        eprintln!("skipped: ../shared/tools/gen-bundle or python3 is not available");
+        return;
+    };
+    let t = TestDb::new().await;
+    let files = transfer::read_dir(generated.path()).unwrap();
+    let (original, _) = bundle::check(&files, &Existing::default()).unwrap();
+    transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let exported = transfer::export(&t.db, out.path()).await.unwrap();
+    assert_eq!(
+        exported,
+        bundle::Bundle {
+            present: exported.present,
+            ..original
+        }
+    );
+    let t2 = TestDb::new().await;
+    transfer::import(
+        &t2.db,
+        &transfer::read_dir(out.path()).unwrap(),
+        ImportOptions::default(),
+        &Silent,
+    )
+    .await
+    .unwrap();
+    assert_eq!(transfer::snapshot(&t2.db).await.unwrap(), exported);
+}
+
+/// A copy of the demo with some lines of a file removed.
+fn demo_without(file: &str, keep: impl Fn(usize, &str) -> bool) -> BundleFiles {
+    let mut files = BundleFiles::demo();
+    let text = String::from_utf8(files.files[file].clone()).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || keep(*i, l))
+        .map(|(_, l)| l)
+        .collect();
+    files.files.insert(file.into(), (kept.join("\n") + "\n").into_bytes());
+    files
+}
+
+#[tokio::test]
+async fn replace_prunes_what_the_bundle_lacks_and_plain_import_keeps_it() {
+    let t = TestDb::with_demo().await;
+    // Drop the relations of ptn-000001 from the bundle.
+    let files = demo_without("relations.csv", |_, l| !l.starts_with("ptn-000001,"));
+    let gone = 697
+        - (String::from_utf8(files.files["relations.csv"].clone())
+            .unwrap()
+            .lines()
+            .count() as i64
+            - 1);
+    assert!(gone > 0);
+
+    transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&t.db, "relations").await,
+        697,
+        "rows absent from the bundle are kept"
+    );
+
+    let dry = transfer::import(
+        &t.db,
+        &files,
+        ImportOptions {
+            replace: true,
+            dry_run: true,
+        },
+        &Silent,
+    )
+    .await
+    .unwrap();
+    assert_eq!(dry.summary.deleted(), gone as u64);
+    assert_eq!(count(&t.db, "relations").await, 697, "a dry run writes nothing");
+
+    let out = transfer::import(
+        &t.db,
+        &files,
+        ImportOptions {
+            replace: true,
+            dry_run: false,
+        },
+        &Silent,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.summary.deleted(), gone as u64);
+    assert_eq!(count(&t.db, "relations").await, 697 - gone);
+}
+
+#[tokio::test]
+async fn replace_can_remove_partners_with_their_links() {
+    let t = TestDb::with_demo().await;
+    // A bundle without the last partner (and its links): --replace removes it.
+    let files = BundleFiles::demo();
+    let (mut b, _) = bundle::check(&files, &Existing::default()).unwrap();
+    let victim = b
+        .partners
+        .iter()
+        .rev()
+        .find(|p| !b.partners.iter().any(|c| c.parent_ref.as_deref() == Some(&p.id)))
+        .unwrap()
+        .id
+        .clone();
+    b.partners.retain(|p| p.id != victim);
+    b.partner_territories.retain(|x| x.partner_ref != victim);
+    b.contacts.retain(|x| x.partner_ref != victim);
+    b.memberships.retain(|x| x.partner_ref != victim);
+    b.action_partners.retain(|x| x.partner_ref != victim);
+    b.relations.retain(|x| x.from_ref != victim && x.to_ref != victim);
+    let out = transfer::import(
+        &t.db,
+        &bundle::to_files(&b),
+        ImportOptions {
+            replace: true,
+            dry_run: false,
+        },
+        &Silent,
+    )
+    .await
+    .unwrap();
+    assert!(out.summary.deleted() >= 1);
+    assert_eq!(count(&t.db, "partners").await, 149);
+    let snap = transfer::snapshot(&t.db).await.unwrap();
+    assert_eq!(
+        snap,
+        bundle::Bundle {
+            present: snap.present,
+            ..b
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_incremental_bundle_may_refer_to_what_the_hub_holds() {
+    let t = TestDb::with_demo().await;
+    // Only a new partner and its membership of an existing network.
+    let mut files = BundleFiles::default();
+    files.files.insert(
+        "territories.csv".into(),
+        b"id,kind,code,name,parent_id,population,lat,lon\n".to_vec(),
+    );
+    files.files.insert(
+        "partners.csv".into(),
+        "id,name,kind,territory_id\nptn-new,Association Nouvelle,asso,com-57306\n"
+            .as_bytes()
+            .to_vec(),
+    );
+    files.files.insert(
+        "memberships.csv".into(),
+        b"network_id,partner_id,role\nnet-00002,ptn-new,member\n".to_vec(),
+    );
+    transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(count(&t.db, "partners").await, 151);
+    assert_eq!(count(&t.db, "memberships").await, 342);
+
+    // The same bundle with --replace cannot stand alone: com-57306 would be gone.
+    let err = transfer::import(
+        &t.db,
+        &files,
+        ImportOptions {
+            replace: true,
+            dry_run: false,
+        },
+        &Silent,
+    )
+    .await
+    .unwrap_err();
+    let TransferError::Invalid(report) = err else {
+        panic!("expected a validation error")
+    };
+    assert_eq!(report.errors[0].file, "partners.csv");
+    assert_eq!(count(&t.db, "partners").await, 151);
+}
+
+#[tokio::test]
+async fn moving_the_lead_of_an_action_reimports() {
+    let t = TestDb::with_demo().await;
+    // act-000001: ptn-000024 leads, ptn-000011 operates. Swap them.
+    let mut files = BundleFiles::demo();
+    let text = String::from_utf8(files.files["action_partners.csv"].clone()).unwrap();
+    let text = text
+        .replace("act-000001,ptn-000024,lead,", "act-000001,ptn-000024,TMP,")
+        .replace("act-000001,ptn-000011,operator,", "act-000001,ptn-000011,lead,")
+        .replace("act-000001,ptn-000024,TMP,", "act-000001,ptn-000024,operator,");
+    files.files.insert("action_partners.csv".into(), text.into_bytes());
+    transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    let b = transfer::snapshot(&t.db).await.unwrap();
+    let lead: Vec<_> = b
+        .action_partners
+        .iter()
+        .filter(|x| x.action_ref == "act-000001" && x.role == maillage::model::ParticipationRole::Lead)
+        .collect();
+    assert_eq!(lead.len(), 1);
+    assert_eq!(lead[0].partner_ref, "ptn-000011");
+}
+
+#[tokio::test]
+async fn the_database_checks_vocabularies_and_rules_itself() {
+    let t = TestDb::with_demo().await;
+    let db = &t.db;
+    let now = "'2026-01-01T00:00:00Z'";
+    let bad = [
+        format!(
+            "INSERT INTO partners (\"ref\", name, name_search, kind, created_at, updated_at) VALUES ('x', 'x', 'x', 'association', {now}, {now})"
+        ),
+        format!(
+            "INSERT INTO territories (\"ref\", kind, name, name_search, created_at, updated_at) VALUES ('x', 'planet', 'x', 'x', {now}, {now})"
+        ),
+        "UPDATE actions SET budget_cents = -1 WHERE id = 1".to_string(),
+        "UPDATE relations SET weight = 0 WHERE id = 1".to_string(),
+        "UPDATE relations SET to_partner_id = from_partner_id WHERE id = 1".to_string(),
+        "UPDATE actions SET started_on = '2025-01-02', ended_on = '2025-01-01' WHERE id = 1".to_string(),
+        "UPDATE action_partners SET role = 'lead' WHERE action_id = 1".to_string(),
+        "UPDATE partners SET territory_id = 999999 WHERE id = 1".to_string(),
+        "DELETE FROM territories WHERE kind = 'region'".to_string(),
+    ];
+    for sql in bad {
+        assert!(
+            db.execute_unprepared(&sql).await.is_err(),
+            "the database accepted: {sql}"
+        );
+    }
+    // Every value of every vocabulary is accepted.
+    for k in maillage::model::PartnerKind::ALL {
+        db.execute_unprepared(&format!("UPDATE partners SET kind = '{k}' WHERE id = 1"))
+            .await
+            .unwrap();
+    }
+    for k in maillage::model::Theme::ALL {
+        db.execute_unprepared(&format!("UPDATE actions SET theme = '{k}' WHERE id = 1"))
+            .await
+            .unwrap();
+    }
+    for k in maillage::model::NetworkKind::ALL {
+        db.execute_unprepared(&format!("UPDATE networks SET kind = '{k}' WHERE id = 1"))
+            .await
+            .unwrap();
+    }
+    // Deleting a partner takes its links with it.
+    let before = count(db, "memberships").await;
+    db.execute_unprepared("DELETE FROM partners WHERE \"ref\" = 'ptn-000024'")
+        .await
+        .unwrap();
+    assert!(count(db, "memberships").await < before);
+}
