@@ -150,3 +150,66 @@ has_id!(
     partner_territory,
     relation
 );
+
+/// Which rows of an ordered list a page holds: positions `offset+1 ..= offset+limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One parent's page of a nested list, and the size of its whole list.
+#[derive(Debug, Clone)]
+pub struct Group<M> {
+    pub rows: Vec<M>,
+    pub total: u64,
+}
+
+/// A page of a nested list for every parent at once, in one statement: rows
+/// are numbered within each parent (`ROW_NUMBER() OVER (PARTITION BY …)`)
+/// and the window is cut in SQL, so neither every parent's whole list nor
+/// one query per parent is ever fetched. `order_sql` is the SQL ordering
+/// (ties are broken by `id`).
+pub async fn grouped_page<E, C>(
+    db: &C,
+    select: Select<E>,
+    key: E::Column,
+    keys: &[i64],
+    order_sql: &str,
+    window: Window,
+) -> Result<HashMap<i64, Group<E::Model>>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    E::Model: sea_orm::FromQueryResult,
+{
+    use sea_orm::sea_query::{Alias, Asterisk, Query};
+    use sea_orm::{FromQueryResult, IdenStatic, QueryTrait};
+
+    let table = E::default().table_name().to_owned();
+    let k = format!("\"{table}\".\"{}\"", key.as_str());
+    let order = if order_sql.is_empty() { String::new() } else { format!("{order_sql}, ") };
+    let inner = select
+        .filter(key.is_in(keys.iter().copied()))
+        .column_as(
+            Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY {order}\"{table}\".\"id\")")),
+            "w_rn",
+        )
+        .column_as(Expr::cust(format!("COUNT(*) OVER (PARTITION BY {k})")), "w_total")
+        .into_query();
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("w"))
+        .and_where(Expr::col(Alias::new("w_rn")).gt(window.offset as i64))
+        .and_where(Expr::col(Alias::new("w_rn")).lte((window.offset + window.limit) as i64))
+        .order_by(Alias::new("w_rn"), sea_orm::Order::Asc)
+        .to_owned();
+    let mut out: HashMap<i64, Group<E::Model>> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", key.as_str())?;
+        let total: i64 = row.try_get("", "w_total")?;
+        let g = out.entry(parent).or_insert_with(|| Group { rows: vec![], total: total as u64 });
+        g.rows.push(E::Model::from_query_result(&row, "")?);
+    }
+    Ok(out)
+}

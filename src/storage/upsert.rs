@@ -5,8 +5,8 @@
 //! FROM` guard), so re-importing the same bundle bumps no `version` and no
 //! `updated_at`: optimistic concurrency only sees real edits.
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ConnectionTrait, DbErr, Value};
+use sea_orm::sea_query::{Alias, ArrayType, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 
 /// Bound parameters per statement: under SQLite's 32 766 and PostgreSQL's
 /// 65 535, and large enough that per-statement costs vanish.
@@ -55,6 +55,9 @@ impl Upsert<'_> {
                 )
                 .action_and_where(Expr::cust(compared.join(" OR ")));
         }
+        if db.get_database_backend() == DatabaseBackend::Postgres {
+            return self.run_unnest(db, rows, &updated, &compared).await;
+        }
         let mut written = 0;
         let per = self.rows_per_statement();
         let mut rows = rows.into_iter().peekable();
@@ -70,6 +73,68 @@ impl Upsert<'_> {
         }
         Ok(written)
     }
+}
+
+impl Upsert<'_> {
+    /// PostgreSQL: one array parameter per column, `INSERT … SELECT * FROM
+    /// UNNEST(…)`. The statement text is the same for every batch and tiny,
+    /// so PostgreSQL parses and plans it once per batch instead of parsing
+    /// thousands of placeholders: about twice as fast as multi-row VALUES.
+    async fn run_unnest<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        rows: Vec<Vec<Value>>,
+        updated: &[&str],
+        compared: &[String],
+    ) -> Result<u64, DbErr> {
+        let Some(first) = rows.first() else { return Ok(0) };
+        let types: Vec<(ArrayType, &str)> = first.iter().map(pg_array_type).collect::<Result<_, _>>()?;
+        let t = self.table;
+        let cols = self.columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let params =
+            types.iter().enumerate().map(|(i, (_, ty))| format!("${}::{ty}[]", i + 1)).collect::<Vec<_>>().join(", ");
+        let key = self.key.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let action = if compared.is_empty() {
+            "DO NOTHING".to_owned()
+        } else {
+            let set = updated.iter().map(|c| format!("\"{c}\" = excluded.\"{c}\"")).collect::<Vec<_>>().join(", ");
+            format!("DO UPDATE SET {set}, \"version\" = \"{t}\".\"version\" + 1 WHERE {}", compared.join(" OR "))
+        };
+        let sql = format!("INSERT INTO \"{t}\" ({cols}) SELECT * FROM UNNEST({params}) ON CONFLICT ({key}) {action}");
+        let mut written = 0;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(UNNEST_ROWS); types.len()];
+            for row in rows.by_ref().take(UNNEST_ROWS) {
+                for (c, v) in row.into_iter().enumerate() {
+                    columns[c].push(v);
+                }
+            }
+            let values = columns
+                .into_iter()
+                .zip(&types)
+                .map(|(vals, (ty, _))| Value::Array(ty.clone(), Some(Box::new(vals))))
+                .collect::<Vec<_>>();
+            let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, &sql, values);
+            written += db.execute_raw(stmt).await?.rows_affected();
+        }
+        Ok(written)
+    }
+}
+
+const UNNEST_ROWS: usize = 10_000;
+
+/// The array element type of a column, from the (typed, possibly null) value of its first row.
+fn pg_array_type(v: &Value) -> Result<(ArrayType, &'static str), DbErr> {
+    Ok(match v {
+        Value::String(_) => (ArrayType::String, "text"),
+        Value::BigInt(_) => (ArrayType::BigInt, "bigint"),
+        Value::Int(_) => (ArrayType::Int, "integer"),
+        Value::Double(_) => (ArrayType::Double, "float8"),
+        Value::ChronoDate(_) => (ArrayType::ChronoDate, "date"),
+        Value::ChronoDateTimeUtc(_) => (ArrayType::ChronoDateTimeUtc, "timestamptz"),
+        other => return Err(DbErr::Custom(format!("no array type for {other:?}"))),
+    })
 }
 
 /// Deletes rows by id, in batches.
