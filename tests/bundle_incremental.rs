@@ -174,3 +174,27 @@ fn a_new_lead_must_demote_the_old_one() {
         ["action_partners.csv:3: role"]
     );
 }
+
+#[test]
+fn duplicate_keys_are_found_wherever_their_references_point() {
+    let mut existing = Existing::default();
+    existing.networks.insert(s("n-old"), None);
+    existing.partners.insert(s("p-old"), None);
+    let files = bundle(&[
+        ("partners.csv", "id,name,kind\np1,P,asso\n"),
+        ("networks.csv", "id,name,kind\nn1,N,youth\n"),
+        (
+            "memberships.csv",
+            "network_id,partner_id,role\nn1,p1,member\nn-old,p1,member\nn1,p-old,member\n\
+             n-old,p1,pilot\nn1,p1,pilot\nn1,p-old,pilot\nn-old,p-old,member\n",
+        ),
+    ]);
+    assert_eq!(
+        errors(&files, &existing),
+        [
+            "memberships.csv:5: partner_id",
+            "memberships.csv:6: partner_id",
+            "memberships.csv:7: partner_id"
+        ]
+    );
+}

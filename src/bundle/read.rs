@@ -113,16 +113,17 @@ enum Vocab {
 }
 
 impl Vocab {
-    fn accepts(self, s: &str) -> bool {
+    /// The value's position in its vocabulary, `None` when it is not in it.
+    fn ordinal(self, s: &str) -> Option<u32> {
         match self {
-            Vocab::TerritoryKind => TerritoryKind::parse(s).is_some(),
-            Vocab::PartnerKind => PartnerKind::parse(s).is_some(),
-            Vocab::NetworkKind => NetworkKind::parse(s).is_some(),
-            Vocab::MembershipRole => MembershipRole::parse(s).is_some(),
-            Vocab::Theme => Theme::parse(s).is_some(),
-            Vocab::ActionStatus => ActionStatus::parse(s).is_some(),
-            Vocab::ParticipationRole => ParticipationRole::parse(s).is_some(),
-            Vocab::RelationKind => RelationKind::parse(s).is_some(),
+            Vocab::TerritoryKind => TerritoryKind::parse(s).map(|v| v as u32),
+            Vocab::PartnerKind => PartnerKind::parse(s).map(|v| v as u32),
+            Vocab::NetworkKind => NetworkKind::parse(s).map(|v| v as u32),
+            Vocab::MembershipRole => MembershipRole::parse(s).map(|v| v as u32),
+            Vocab::Theme => Theme::parse(s).map(|v| v as u32),
+            Vocab::ActionStatus => ActionStatus::parse(s).map(|v| v as u32),
+            Vocab::ParticipationRole => ParticipationRole::parse(s).map(|v| v as u32),
+            Vocab::RelationKind => RelationKind::parse(s).map(|v| v as u32),
         }
     }
 
@@ -451,7 +452,8 @@ struct Checker<'a, 'e> {
     warnings: Vec<Diagnostic>,
     /// Files not read to their end: references into them are not checked.
     broken: [bool; FILES],
-    ids: [HashSet<Cow<'a, str>>; FILES],
+    /// The ids of each file, numbered in order of appearance.
+    ids: [HashMap<Cow<'a, str>, u32>; FILES],
     parents: [ParentMap<'a>; FILES],
     pending: Vec<Pending<'a>>,
     /// action → line of its first lead.
@@ -460,8 +462,12 @@ struct Checker<'a, 'e> {
     terr_kind: HashMap<Cow<'a, str>, (Option<TerritoryKind>, u64)>,
     /// (kind, code) → line of the first territory holding it.
     terr_codes: HashMap<(Cow<'a, str>, Cow<'a, str>), u64>,
-    /// Link keys seen in the file being read.
-    keys: HashSet<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str>)>,
+    /// Link keys seen in the file being read, as numbers when every part of
+    /// the key has one (see `row`), which is the usual case and much cheaper
+    /// to hash and store than the strings.
+    keys: HashSet<[u32; 3]>,
+    /// The other link keys, as strings.
+    text_keys: HashSet<(Cow<'a, str>, Cow<'a, str>, Cow<'a, str>)>,
     /// Incremental import: (line, code, holder) for a bundle territory whose
     /// code an existing territory holds; an error unless the bundle redefines
     /// the holder (then the bundle's own code check applies).
@@ -491,6 +497,7 @@ impl<'a, 'e> Checker<'a, 'e> {
             terr_kind: HashMap::new(),
             terr_codes: HashMap::new(),
             keys: HashSet::new(),
+            text_keys: HashSet::new(),
             code_holders: Vec::new(),
             lead_changes: Vec::new(),
             restated: HashSet::new(),
@@ -561,7 +568,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 }
             }
         }
-        self.keys = HashSet::new();
+        (self.keys, self.text_keys) = Default::default();
         self.end_of_file(f);
     }
 
@@ -634,16 +641,19 @@ impl<'a, 'e> Checker<'a, 'e> {
     }
 
     fn resolves(&self, target: usize, v: &str) -> bool {
+        self.ids[target].contains_key(v) || self.in_hub(target, v)
+    }
+
+    fn in_hub(&self, target: usize, v: &str) -> bool {
         let e = self.existing;
-        self.ids[target].contains(v)
-            || match target {
-                TERRITORIES => e.territories.contains_key(v),
-                PARTNERS => e.partners.contains_key(v),
-                NETWORKS => e.networks.contains_key(v),
-                ACTIONS => e.actions.contains(v),
-                CONTACTS => e.contacts.contains(v),
-                _ => false,
-            }
+        match target {
+            TERRITORIES => e.territories.contains_key(v),
+            PARTNERS => e.partners.contains_key(v),
+            NETWORKS => e.networks.contains_key(v),
+            ACTIONS => e.actions.contains(v),
+            CONTACTS => e.contacts.contains(v),
+            _ => false,
+        }
     }
 
     fn dangling(&mut self, file: usize, line: u64, col: &str, target: usize, v: &str) {
@@ -666,6 +676,8 @@ impl<'a, 'e> Checker<'a, 'e> {
         let cow = |i: usize| -> Cow<'a, str> { field(i).unwrap_or(&EMPTY).clone() };
 
         let mut cells = [Cell::Null; MAX_COLS];
+        // The number of the row a reference to an earlier file points at.
+        let mut targets = [None; MAX_COLS];
         for (i, c) in schema.iter().enumerate() {
             let Some(v) = field(i) else { continue };
             if v.is_empty() {
@@ -677,7 +689,8 @@ impl<'a, 'e> Checker<'a, 'e> {
             cells[i] = match c.ty {
                 Ty::Ref(target) => {
                     if target < f {
-                        if !self.broken[target] && !self.resolves(target, v) {
+                        targets[i] = self.ids[target].get(v.as_ref()).copied();
+                        if targets[i].is_none() && !self.broken[target] && !self.in_hub(target, v) {
                             self.dangling(f, line, c.name, target, v);
                         }
                     } else {
@@ -724,10 +737,11 @@ impl<'a, 'e> Checker<'a, 'e> {
 
         if has_id(f) && !text(ID).is_empty() {
             let id = text(ID);
-            if self.ids[f].contains(id) {
+            if self.ids[f].contains_key(id) {
                 self.err(name, line, "id", format_args!("duplicate id {}", Quoted(id)));
             } else {
-                self.ids[f].insert(cow(ID));
+                let n = self.ids[f].len() as u32;
+                self.ids[f].insert(cow(ID), n);
             }
             if let Some(pc) = parent_col(f)
                 && !text(pc).is_empty()
@@ -790,8 +804,28 @@ impl<'a, 'e> Checker<'a, 'e> {
 
         let key = link_key(f);
         if !key.is_empty() {
-            let third = key.get(2).map_or_else(|| EMPTY.clone(), |&k| cow(k));
-            if !self.keys.insert((cow(key[0]), cow(key[1]), third)) {
+            // A key's parts are references to earlier files and enum values.
+            // Two rows have the same key exactly when their strings are equal;
+            // a string that names a row of the bundle (or a valid enum value)
+            // always gets the same number, so the key can be compared as
+            // numbers when every part has one, as strings otherwise.
+            let number = |k: usize| match schema[k].ty {
+                Ty::Ref(_) => targets[k],
+                Ty::Enum(vocab) => vocab.ordinal(text(k)),
+                _ => None,
+            };
+            let mut numbers = [0; 3];
+            let numbered = key
+                .iter()
+                .zip(&mut numbers)
+                .all(|(&k, slot)| number(k).map(|n| *slot = n).is_some());
+            let new = if numbered {
+                self.keys.insert(numbers)
+            } else {
+                let third = key.get(2).map_or_else(|| EMPTY.clone(), |&k| cow(k));
+                self.text_keys.insert((cow(key[0]), cow(key[1]), third))
+            };
+            if !new {
                 let what = key.iter().map(|&k| format!("{} {}", schema[k].name, Quoted(text(k))));
                 let what = what.collect::<Vec<_>>().join(", ");
                 let last = schema[key[key.len() - 1]].name;
@@ -828,7 +862,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 }
             }
             Ty::Enum(vocab) => {
-                if !vocab.accepts(v) {
+                if vocab.ordinal(v).is_none() {
                     let expected = vocab.strings().join(", ");
                     self.err(
                         file,
@@ -1079,7 +1113,7 @@ impl<'a, 'e> Checker<'a, 'e> {
     fn end_of_file(&mut self, f: usize) {
         if f == TERRITORIES {
             for (line, code, holder) in std::mem::take(&mut self.code_holders) {
-                if !self.ids[TERRITORIES].contains(holder) {
+                if !self.ids[TERRITORIES].contains_key(holder) {
                     let (c, h) = (Quoted(&code), Quoted(holder));
                     self.err(
                         FILE_NAMES[f],
@@ -1227,7 +1261,7 @@ impl<'a, 'e> Checker<'a, 'e> {
 fn parent_after_import<'m>(
     f: usize,
     map: &'m ParentMap,
-    ids: &HashSet<Cow<str>>,
+    ids: &HashMap<Cow<str>, u32>,
     existing: &'m Existing,
     x: &str,
 ) -> Option<(&'m str, Option<u64>)> {
@@ -1235,7 +1269,7 @@ fn parent_after_import<'m>(
         let (_, parent, line) = &map.entries[i];
         return Some((parent, Some(*line)));
     }
-    if ids.contains(x) {
+    if ids.contains_key(x) {
         return None; // the bundle defines it without a parent
     }
     let parent = match f {
