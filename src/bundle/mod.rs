@@ -8,6 +8,7 @@
 
 pub mod model;
 mod read;
+mod strict_csv;
 mod write;
 
 use std::collections::BTreeMap;
