@@ -139,45 +139,6 @@ pub async fn existing<C: ConnectionTrait>(db: &C, skip: Present, replace: bool) 
     Ok(e)
 }
 
-/// Splits rows into waves so that every row comes after its parent: wave 0
-/// holds the rows whose parent is absent or already in the database.
-fn waves<'a>(ids: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> Vec<Vec<usize>> {
-    let rows: Vec<_> = ids.collect();
-    let index: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-    let mut depth = vec![usize::MAX; rows.len()];
-    let mut out: Vec<Vec<usize>> = Vec::new();
-    for start in 0..rows.len() {
-        // Walk up to a known depth, then fill the path back down. The bundle
-        // was checked for cycles, but a cap keeps a bug from hanging here.
-        let mut path = vec![];
-        let mut i = start;
-        while depth[i] == usize::MAX && path.len() <= rows.len() {
-            path.push(i);
-            match rows[i].1.and_then(|p| index.get(p)) {
-                Some(&p) => i = p,
-                None => break,
-            }
-        }
-        let mut d = if depth[i] == usize::MAX { 0 } else { depth[i] + 1 };
-        for &j in path.iter().rev() {
-            if depth[j] == usize::MAX {
-                depth[j] = d;
-                if out.len() <= d {
-                    out.resize(d + 1, vec![]);
-                }
-                out[d].push(j);
-                d += 1;
-            } else {
-                d = depth[j] + 1;
-            }
-        }
-    }
-    for w in &mut out {
-        w.sort_unstable();
-    }
-    out
-}
-
 fn s(v: &str) -> Value {
     Value::String(Some(v.to_owned()))
 }
@@ -208,20 +169,37 @@ struct Writer<'a, C> {
 }
 
 impl<C: ConnectionTrait> Writer<'_, C> {
-    /// Upserts rows in waves (parents first), reloading the ref map between
-    /// waves so children can point at their freshly inserted parents.
-    async fn tree<F>(&self, up: &Upsert<'_>, waves: Vec<Vec<usize>>, mut row: F) -> Result<(u64, HashMap<String, i64>)>
+    /// Upserts the rows of a self-referencing table in file order (so ids,
+    /// and thus exports, keep the bundle's order). A parent that was not in
+    /// the database before is written as NULL first, then set by one batched
+    /// update once every row has its id.
+    async fn tree<F>(
+        &self,
+        up: &Upsert<'_>,
+        rows: Vec<(&str, Option<&str>)>,
+        mut row: F,
+    ) -> Result<(u64, HashMap<String, i64>)>
     where
-        F: FnMut(usize, &HashMap<String, i64>) -> Result<Vec<Value>>,
+        F: FnMut(usize, Value) -> Result<Vec<Value>>,
     {
-        let mut map = ref_map(self.db, up.table).await?;
-        let mut written = 0;
-        for wave in waves {
-            let rows = wave.iter().map(|&i| row(i, &map)).collect::<Result<Vec<_>>>()?;
-            self.progress.advance(rows.len() as u64);
-            written += up.run(self.db, rows).await?;
-            map = ref_map(self.db, up.table).await?;
+        let before = ref_map(self.db, up.table).await?;
+        let values = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (_, parent))| row(i, Value::BigInt(parent.and_then(|p| before.get(p).copied()))))
+            .collect::<Result<Vec<_>>>()?;
+        self.progress.advance(values.len() as u64);
+        let written = up.run(self.db, values).await?;
+        let map = ref_map(self.db, up.table).await?;
+        let mut late = vec![];
+        for (id, parent) in &rows {
+            if let Some(p) = parent
+                && !before.contains_key(*p)
+            {
+                late.push((self::id(&map, up.table, id)?, self::id(&map, up.table, p)?));
+            }
         }
+        set_parents(self.db, up.table, &late).await?;
         Ok((written, map))
     }
 
@@ -290,9 +268,13 @@ pub async fn write<C: ConnectionTrait>(
         key: &["ref"],
         fixed: FIXED,
     };
-    let order = waves(b.territories.iter().map(|t| (t.id.as_str(), t.parent_ref.as_deref())));
+    let order = b
+        .territories
+        .iter()
+        .map(|t| (t.id.as_str(), t.parent_ref.as_deref()))
+        .collect();
     let (written, territories) = w
-        .tree(&up, order, |i, map| {
+        .tree(&up, order, |i, parent| {
             let t = &b.territories[i];
             Ok(w.stamp(vec![
                 s(&t.id),
@@ -300,7 +282,7 @@ pub async fn write<C: ConnectionTrait>(
                 os(&t.code),
                 s(&t.name),
                 Value::String(Some(search_key(&t.name))),
-                oid(map, "territory", &t.parent_ref)?,
+                parent,
                 t.population.into(),
                 t.lat.into(),
                 t.lon.into(),
@@ -333,9 +315,13 @@ pub async fn write<C: ConnectionTrait>(
         key: &["ref"],
         fixed: FIXED,
     };
-    let order = waves(b.partners.iter().map(|t| (t.id.as_str(), t.parent_ref.as_deref())));
+    let order = b
+        .partners
+        .iter()
+        .map(|t| (t.id.as_str(), t.parent_ref.as_deref()))
+        .collect();
     let (written, partners) = w
-        .tree(&up, order, |i, map| {
+        .tree(&up, order, |i, parent| {
             let x = &b.partners[i];
             Ok(w.stamp(vec![
                 s(&x.id),
@@ -343,7 +329,7 @@ pub async fn write<C: ConnectionTrait>(
                 Value::String(Some(search_key(&x.name))),
                 e(x.kind),
                 os(&x.siret),
-                oid(map, "partner", &x.parent_ref)?,
+                parent,
                 oid(&territories, "territory", &x.territory_ref)?,
                 os(&x.website),
                 os(&x.email),
@@ -442,9 +428,13 @@ pub async fn write<C: ConnectionTrait>(
             key: &["ref"],
             fixed: FIXED,
         };
-        let order = waves(b.networks.iter().map(|t| (t.id.as_str(), t.parent_ref.as_deref())));
+        let order = b
+            .networks
+            .iter()
+            .map(|t| (t.id.as_str(), t.parent_ref.as_deref()))
+            .collect();
         let (written, map) = w
-            .tree(&up, order, |i, map| {
+            .tree(&up, order, |i, parent| {
                 let x = &b.networks[i];
                 Ok(w.stamp(vec![
                     s(&x.id),
@@ -452,7 +442,7 @@ pub async fn write<C: ConnectionTrait>(
                     Value::String(Some(search_key(&x.name))),
                     e(x.kind),
                     oid(&territories, "territory", &x.territory_ref)?,
-                    oid(map, "network", &x.parent_ref)?,
+                    parent,
                     x.started_on.into(),
                     x.ended_on.into(),
                     os(&x.description),
@@ -564,11 +554,22 @@ pub async fn write<C: ConnectionTrait>(
             key: &["action_id", "partner_id"],
             fixed: FIXED,
         };
-        // Non-lead rows first: when a bundle moves the lead of an action from
-        // one partner to another, the old lead is demoted before the new one
-        // is set, so the one-lead index never sees two at once.
+        // When a bundle moves the lead of an action from one partner to
+        // another, the old lead is demoted first, so the one-lead index never
+        // sees two at once. Everything is then written in file order (ids,
+        // and so exports, keep the bundle's order); the demoted rows are
+        // unchanged by then and not counted twice.
+        let current_leads: HashSet<(i64, i64)> = query(
+            db,
+            "SELECT action_id, partner_id FROM action_partners WHERE role = 'lead'",
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get_by_index::<i64>(0)?, r.try_get_by_index::<i64>(1)?)))
+        .collect::<Result<_, DbErr>>()?;
         let mut keys = HashSet::new();
-        let mut rows = (vec![], vec![]);
+        let mut rows = vec![];
+        let mut demoted = vec![];
         for x in &b.action_partners {
             let (a, pt) = (
                 id(&actions, "action", &x.action_ref)?,
@@ -576,13 +577,12 @@ pub async fn write<C: ConnectionTrait>(
             );
             keys.insert(vec![a, pt]);
             let row = w.stamp(vec![a.into(), pt.into(), e(x.role), x.contribution_cents.into()]);
-            if x.role == ParticipationRole::Lead {
-                rows.1.push(row)
-            } else {
-                rows.0.push(row)
+            if x.role != ParticipationRole::Lead && current_leads.contains(&(a, pt)) {
+                demoted.push(row.clone());
             }
+            rows.push(row);
         }
-        let written = w.flat(&up, rows.0).await? + w.flat(&up, rows.1).await?;
+        let written = up.run(db, demoted).await? + w.flat(&up, rows).await?;
         summary.tables.push(TableSummary {
             table: "action_partners",
             rows: keys.len() as u64,
@@ -774,14 +774,29 @@ async fn prune<C: ConnectionTrait>(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::waves;
-
-    #[test]
-    fn waves_put_parents_first() {
-        let rows = [("c", Some("b")), ("a", None), ("b", Some("a")), ("x", Some("outside"))];
-        let w = waves(rows.iter().map(|(a, b)| (*a, *b)));
-        assert_eq!(w, vec![vec![1, 3], vec![2], vec![0]]);
+/// Sets `parent_id` of many rows in one statement per batch, without
+/// touching `version` (the upsert that wrote the row already counted it).
+async fn set_parents<C: ConnectionTrait>(db: &C, table: &str, pairs: &[(i64, i64)]) -> Result<()> {
+    let pg = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
+    for chunk in pairs.chunks(5000) {
+        let mut values = Vec::with_capacity(chunk.len() * 2);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (i, (id, parent)) in chunk.iter().enumerate() {
+            values.push(Value::BigInt(Some(*id)));
+            values.push(Value::BigInt(Some(*parent)));
+            rows.push(if pg {
+                format!("(${}::bigint, ${}::bigint)", 2 * i + 1, 2 * i + 2)
+            } else {
+                "(?, ?)".into()
+            });
+        }
+        let sql = format!(
+            "WITH v(id, p) AS (VALUES {}) UPDATE {table} SET parent_id = (SELECT p FROM v WHERE v.id = {table}.id) \
+             WHERE id IN (SELECT id FROM v)",
+            rows.join(", ")
+        );
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+            .await?;
     }
+    Ok(())
 }

@@ -188,11 +188,17 @@ where
 
     let table = E::default().table_name().to_owned();
     let k = format!("\"{table}\".\"{}\"", key.as_str());
-    let order = if order_sql.is_empty() { String::new() } else { format!("{order_sql}, ") };
+    let order = if order_sql.is_empty() {
+        String::new()
+    } else {
+        format!("{order_sql}, ")
+    };
     let inner = select
         .filter(key.is_in(keys.iter().copied()))
         .column_as(
-            Expr::cust(format!("ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY {order}\"{table}\".\"id\")")),
+            Expr::cust(format!(
+                "ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY {order}\"{table}\".\"id\")"
+            )),
             "w_rn",
         )
         .column_as(Expr::cust(format!("COUNT(*) OVER (PARTITION BY {k})")), "w_total")
@@ -208,7 +214,10 @@ where
     for row in db.query_all(&outer).await? {
         let parent: i64 = row.try_get("", key.as_str())?;
         let total: i64 = row.try_get("", "w_total")?;
-        let g = out.entry(parent).or_insert_with(|| Group { rows: vec![], total: total as u64 });
+        let g = out.entry(parent).or_insert_with(|| Group {
+            rows: vec![],
+            total: total as u64,
+        });
         g.rows.push(E::Model::from_query_result(&row, "")?);
     }
     Ok(out)

@@ -88,32 +88,61 @@ impl Upsert<'_> {
         compared: &[String],
     ) -> Result<u64, DbErr> {
         let Some(first) = rows.first() else { return Ok(0) };
-        let types: Vec<(ArrayType, &str)> = first.iter().map(pg_array_type).collect::<Result<_, _>>()?;
+        let types: Vec<&str> = first.iter().map(pg_type).collect::<Result<_, _>>()?;
         let t = self.table;
-        let cols = self.columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
-        let params =
-            types.iter().enumerate().map(|(i, (_, ty))| format!("${}::{ty}[]", i + 1)).collect::<Vec<_>>().join(", ");
-        let key = self.key.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+        let cols = self
+            .columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Every column travels as text[] ('' for NULL: sea-query cannot bind
+        // arrays with NULL elements) and is cast back here.
+        let casts = types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| format!("NULLIF(u{i}, '')::{ty}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let params = (0..types.len())
+            .map(|i| format!("${}::text[]", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let names = (0..types.len()).map(|i| format!("u{i}")).collect::<Vec<_>>().join(", ");
+        let key = self
+            .key
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let action = if compared.is_empty() {
             "DO NOTHING".to_owned()
         } else {
-            let set = updated.iter().map(|c| format!("\"{c}\" = excluded.\"{c}\"")).collect::<Vec<_>>().join(", ");
-            format!("DO UPDATE SET {set}, \"version\" = \"{t}\".\"version\" + 1 WHERE {}", compared.join(" OR "))
+            let set = updated
+                .iter()
+                .map(|c| format!("\"{c}\" = excluded.\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "DO UPDATE SET {set}, \"version\" = \"{t}\".\"version\" + 1 WHERE {}",
+                compared.join(" OR ")
+            )
         };
-        let sql = format!("INSERT INTO \"{t}\" ({cols}) SELECT * FROM UNNEST({params}) ON CONFLICT ({key}) {action}");
+        let sql = format!(
+            "INSERT INTO \"{t}\" ({cols}) SELECT {casts} FROM UNNEST({params}) AS u({names}) ON CONFLICT ({key}) {action}"
+        );
         let mut written = 0;
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(UNNEST_ROWS); types.len()];
             for row in rows.by_ref().take(UNNEST_ROWS) {
                 for (c, v) in row.into_iter().enumerate() {
-                    columns[c].push(v);
+                    columns[c].push(Value::String(Some(as_text(v)?)));
                 }
             }
             let values = columns
                 .into_iter()
-                .zip(&types)
-                .map(|(vals, (ty, _))| Value::Array(ty.clone(), Some(Box::new(vals))))
+                .map(|vals| Value::Array(ArrayType::String, Some(Box::new(vals))))
                 .collect::<Vec<_>>();
             let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, &sql, values);
             written += db.execute_raw(stmt).await?.rows_affected();
@@ -124,16 +153,31 @@ impl Upsert<'_> {
 
 const UNNEST_ROWS: usize = 10_000;
 
-/// The array element type of a column, from the (typed, possibly null) value of its first row.
-fn pg_array_type(v: &Value) -> Result<(ArrayType, &'static str), DbErr> {
+/// The SQL type of a column, from the (typed, possibly null) value of its first row.
+fn pg_type(v: &Value) -> Result<&'static str, DbErr> {
     Ok(match v {
-        Value::String(_) => (ArrayType::String, "text"),
-        Value::BigInt(_) => (ArrayType::BigInt, "bigint"),
-        Value::Int(_) => (ArrayType::Int, "integer"),
-        Value::Double(_) => (ArrayType::Double, "float8"),
-        Value::ChronoDate(_) => (ArrayType::ChronoDate, "date"),
-        Value::ChronoDateTimeUtc(_) => (ArrayType::ChronoDateTimeUtc, "timestamptz"),
-        other => return Err(DbErr::Custom(format!("no array type for {other:?}"))),
+        Value::String(_) => "text",
+        Value::BigInt(_) => "bigint",
+        Value::Int(_) => "integer",
+        Value::Double(_) => "float8",
+        Value::ChronoDate(_) => "date",
+        Value::ChronoDateTimeUtc(_) => "timestamptz",
+        other => return Err(DbErr::Custom(format!("bulk write: unsupported value {other:?}"))),
+    })
+}
+
+/// The text PostgreSQL casts back to the value ('' is NULL; bundles have no
+/// empty strings: an empty field is an absent value). Floats print in the
+/// shortest form that parses back to the same number.
+fn as_text(v: Value) -> Result<String, DbErr> {
+    Ok(match v {
+        Value::String(s) => s.unwrap_or_default(),
+        Value::BigInt(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+        Value::Int(n) => n.map(|n| n.to_string()).unwrap_or_default(),
+        Value::Double(f) => f.map(|f| f.to_string()).unwrap_or_default(),
+        Value::ChronoDate(d) => d.map(|d| d.to_string()).unwrap_or_default(),
+        Value::ChronoDateTimeUtc(t) => t.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        other => return Err(DbErr::Custom(format!("bulk write: unsupported value {other:?}"))),
     })
 }
 
