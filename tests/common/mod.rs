@@ -95,15 +95,16 @@ fn replace_db(url: &str, name: &str) -> String {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Cleanup::Postgres { admin, name } = &self.cleanup {
-            let (admin, name, db) = (admin.clone(), name.clone(), self.db.clone());
-            // Drop runs outside any runtime: use a small one of our own.
+            let (admin, name) = (admin.clone(), name.clone());
+            // The test's runtime is blocked in this drop: use a small runtime of
+            // our own, and let DROP … WITH (FORCE) end the pool's connections
+            // (closing the pool from here would wait on the blocked runtime).
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .unwrap();
                 rt.block_on(async move {
-                    db.close().await.ok();
                     if let Ok(a) = Database::connect(&admin).await {
                         let _ = a
                             .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
