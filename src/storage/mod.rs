@@ -47,8 +47,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://maillage.db";
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(30));
+        // A dead database should be reported within seconds, not minutes.
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(8));
     if url.starts_with("sqlite:") {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         // One connection for an in-memory database (each connection would
