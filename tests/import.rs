@@ -9,28 +9,26 @@ use maillage::domain::transfer::{self, ImportOptions, TransferError};
 use maillage::storage::import::Silent;
 use sea_orm::{ConnectionTrait, Statement};
 
-async fn count(db: &impl ConnectionTrait, table: &str) -> i64 {
+/// The one integer a query returns.
+async fn scalar(db: &impl ConnectionTrait, sql: String) -> i64 {
     let r = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT COUNT(*) FROM {table}"),
-        ))
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .unwrap()
         .unwrap();
     r.try_get_by_index::<i64>(0).unwrap()
 }
 
+async fn count(db: &impl ConnectionTrait, table: &str) -> i64 {
+    scalar(db, format!("SELECT COUNT(*) FROM {table}")).await
+}
+
 async fn sum_versions(db: &impl ConnectionTrait, table: &str) -> i64 {
-    let r = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!("SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM {table}"),
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    r.try_get_by_index::<i64>(0).unwrap()
+    scalar(
+        db,
+        format!("SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM {table}"),
+    )
+    .await
 }
 
 /// Compares two bundles table by table, naming the first row that differs

@@ -210,6 +210,37 @@ impl<C: ConnectionTrait> Writer<'_, C> {
         Ok(w)
     }
 
+    /// A link table of two ids and nothing else (served territories, action
+    /// places): upserted by its pair, returning the pairs for `--replace`.
+    async fn pairs(
+        &self,
+        table: &'static str,
+        cols: [&str; 2],
+        pairs: Vec<[i64; 2]>,
+        summary: &mut ImportSummary,
+    ) -> Result<(&'static str, HashSet<Vec<i64>>)> {
+        let columns = [cols[0], cols[1], "created_at", "updated_at"];
+        let up = Upsert {
+            table,
+            columns: &columns,
+            key: &cols,
+            fixed: FIXED,
+        };
+        let keys: HashSet<Vec<i64>> = pairs.iter().map(|k| k.to_vec()).collect();
+        let rows = pairs
+            .into_iter()
+            .map(|[a, b]| self.stamp(vec![a.into(), b.into()]))
+            .collect();
+        let written = self.flat(&up, rows).await?;
+        summary.tables.push(TableSummary {
+            table,
+            rows: keys.len() as u64,
+            written,
+            deleted: 0,
+        });
+        Ok((table, keys))
+    }
+
     fn stamp(&self, mut row: Vec<Value>) -> Vec<Value> {
         row.push(self.now.into());
         row.push(self.now.into());
@@ -217,7 +248,6 @@ impl<C: ConnectionTrait> Writer<'_, C> {
     }
 }
 
-const STAMPS: [&str; 2] = ["created_at", "updated_at"];
 const FIXED: &[&str] = &["created_at"];
 
 macro_rules! cols {
@@ -232,7 +262,6 @@ pub async fn write<C: ConnectionTrait>(
     replace: bool,
     progress: &dyn Progress,
 ) -> Result<ImportSummary> {
-    let _ = STAMPS;
     let w = Writer {
         db,
         now: Utc::now(),
@@ -349,33 +378,25 @@ pub async fn write<C: ConnectionTrait>(
 
     if p.partner_territories {
         progress.table("partner_territories", b.partner_territories.len() as u64);
-        let up = Upsert {
-            table: "partner_territories",
-            columns: cols!("partner_id", "territory_id"),
-            key: &["partner_id", "territory_id"],
-            fixed: FIXED,
-        };
-        let mut keys = HashSet::new();
-        let rows = b
+        let pairs = b
             .partner_territories
             .iter()
             .map(|x| {
-                let k = vec![
+                Ok([
                     id(&partners, "partner", &x.partner_ref)?,
                     id(&territories, "territory", &x.territory_ref)?,
-                ];
-                keys.insert(k.clone());
-                Ok(w.stamp(k.into_iter().map(Value::from).collect()))
+                ])
             })
             .collect::<Result<Vec<_>>>()?;
-        let written = w.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table: "partner_territories",
-            rows: keys.len() as u64,
-            written,
-            deleted: 0,
-        });
-        link_keys.push(("partner_territories", keys));
+        let (table, keys) = w
+            .pairs(
+                "partner_territories",
+                ["partner_id", "territory_id"],
+                pairs,
+                &mut summary,
+            )
+            .await?;
+        link_keys.push((table, keys));
     }
 
     if p.contacts {
@@ -594,33 +615,20 @@ pub async fn write<C: ConnectionTrait>(
 
     if p.action_territories {
         progress.table("action_territories", b.action_territories.len() as u64);
-        let up = Upsert {
-            table: "action_territories",
-            columns: cols!("action_id", "territory_id"),
-            key: &["action_id", "territory_id"],
-            fixed: FIXED,
-        };
-        let mut keys = HashSet::new();
-        let rows = b
+        let pairs = b
             .action_territories
             .iter()
             .map(|x| {
-                let k = vec![
+                Ok([
                     id(&actions, "action", &x.action_ref)?,
                     id(&territories, "territory", &x.territory_ref)?,
-                ];
-                keys.insert(k.clone());
-                Ok(w.stamp(k.into_iter().map(Value::from).collect()))
+                ])
             })
             .collect::<Result<Vec<_>>>()?;
-        let written = w.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table: "action_territories",
-            rows: keys.len() as u64,
-            written,
-            deleted: 0,
-        });
-        link_keys.push(("action_territories", keys));
+        let (table, keys) = w
+            .pairs("action_territories", ["action_id", "territory_id"], pairs, &mut summary)
+            .await?;
+        link_keys.push((table, keys));
     }
 
     if p.relations {
