@@ -74,13 +74,13 @@ async fn graphql_serves_partners_networks_territories_and_actions_with_their_lin
         r#"{
           partners(first: 3, filter: { search: "mission locale" }) {
             totalCount
-            edges { cursor node { id ref name kind seat { name kind } memberships { role network { name kind } } participations { role action { title } } } }
+            edges { cursor node { id ref name kind seat { name kind } networks { edges { role node { name kind } } } actions { edges { role node { title } } } } }
             pageInfo { hasNextPage endCursor }
           }
-          networks(first: 50) { totalCount edges { node { name kind members { role partner { name } } actions { title } territory { name } } } }
+          networks(first: 50) { totalCount edges { node { name kind members { edges { role node { name } } } actions { nodes { title } } territory { name } } } }
           territories(filter: { kinds: [QPV] }) { totalCount edges { node { name code parent { name kind } } } }
-          actions(first: 5, filter: { themes: [YOUTH] }) { totalCount edges { node { title theme budget participants { role contribution partner { name } } territories { name } network { name } } } }
-          territory(code: "57306", kind: COMMUNE) { name children { name kind } }
+          actions(first: 5, filter: { themes: [YOUTH] }) { totalCount edges { node { title theme budget participants { edges { role contribution node { name } } } territories { nodes { name } } network { name } } } }
+          territory(code: "57306", kind: COMMUNE) { name children { nodes { name kind } } }
         }"#,
     )
     .await;
@@ -96,7 +96,7 @@ async fn graphql_serves_partners_networks_territories_and_actions_with_their_lin
         .iter()
         .find(|e| e["node"]["kind"] == "CISPD")
         .expect("a CISPD");
-    assert!(cispd["node"]["members"].as_array().unwrap().len() > 5);
+    assert!(cispd["node"]["members"]["edges"].as_array().unwrap().len() > 5);
     assert!(d["territories"]["totalCount"].as_u64().unwrap() >= 1);
     assert_eq!(d["territories"]["edges"][0]["node"]["parent"]["kind"], "COMMUNE");
     assert!(d["actions"]["totalCount"].as_u64().unwrap() >= 1);
@@ -198,6 +198,16 @@ fn spawn_server(cwd: &std::path::Path, env_db: Option<&str>, args: &[&str]) -> S
     // Keep draining stderr so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Server { child, addr, log }
+}
+
+/// A test that fails half-way must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.child.kill().ok();
+            self.child.wait().ok();
+        }
+    }
 }
 
 impl Server {

@@ -9,6 +9,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_partner_graph;
+mod m20261125_000002_territory_ancestors;
 mod util;
 
 pub struct Migrator;
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_partner_graph::Migration)]
+        vec![
+            Box::new(m20261125_000001_partner_graph::Migration),
+            Box::new(m20261125_000002_territory_ancestors::Migration),
+        ]
     }
 }

@@ -69,6 +69,8 @@ pub async fn import(
     let existing = storage::import::existing(&txn, carried, opts.replace).await?;
     let (bundle, warnings) = bundle::check(files, &existing).map_err(TransferError::Invalid)?;
     let summary = storage::import::write(&txn, &bundle, opts.replace, progress).await?;
+    // Every bundle carries territories.
+    storage::ancestry::rebuild(&txn).await?;
     if opts.dry_run {
         txn.rollback().await?;
     } else {

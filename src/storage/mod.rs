@@ -4,9 +4,11 @@
 //! takes a [`Scope`] (what the asking viewer may see) and applies it in SQL,
 //! so that access rules are enforced in one place for every entry point.
 
+pub mod ancestry;
 pub mod entity;
 pub mod export;
 pub mod import;
+pub mod list;
 pub mod read;
 mod upsert;
 
@@ -46,7 +48,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://maillage.db";
 /// `postgres://…`), creating a SQLite file if it does not exist yet.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.sqlx_logging(false)
+    opts.sqlx_logging(std::env::var_os("MAILLAGE_LOG_SQL").is_some())
         // A dead database should be reported within seconds, not minutes.
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(8));

@@ -7,10 +7,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use super::Result;
 use super::entity::*;
@@ -50,41 +47,6 @@ impl Scope {
     pub fn select<E: Scoped>(&self) -> Select<E> {
         E::find().filter(E::visible(self))
     }
-}
-
-/// A slice of an ordered list, keyed by row id (keyset pagination: stable
-/// under inserts, and each page costs the same however deep it is).
-#[derive(Debug, Clone, Copy)]
-pub struct Page {
-    pub first: u64,
-    /// Rows with an id strictly greater than this one.
-    pub after: Option<i64>,
-}
-
-/// One page of rows, whether more follow, and the size of the whole list.
-#[derive(Debug, Clone)]
-pub struct Paged<M> {
-    pub rows: Vec<M>,
-    pub has_next: bool,
-    pub total: u64,
-}
-
-/// Reads one page of `select`, ordered by `id`.
-pub async fn page<E, C>(db: &C, select: Select<E>, id: E::Column, page: Page) -> Result<Paged<E::Model>>
-where
-    E: EntityTrait,
-    E::Model: Send + Sync,
-    C: ConnectionTrait,
-{
-    let total = select.clone().count(db).await?;
-    let mut q = select.order_by_asc(id).limit(page.first + 1);
-    if let Some(after) = page.after {
-        q = q.filter(Expr::col(id).gt(after).into_condition());
-    }
-    let mut rows = q.all(db).await?;
-    let has_next = rows.len() as u64 > page.first;
-    rows.truncate(page.first as usize);
-    Ok(Paged { rows, has_next, total })
 }
 
 /// The rows among `ids` that the scope may see, by id (one statement).
@@ -151,74 +113,35 @@ has_id!(
     relation
 );
 
-/// Which rows of an ordered list a page holds: positions `offset+1 ..= offset+limit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Window {
-    pub offset: u64,
-    pub limit: u64,
+/// A territory named by a client: by row id or by external id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TerritoryKey {
+    Id(i64),
+    Ref(String),
 }
 
-/// One parent's page of a nested list, and the size of its whole list.
-#[derive(Debug, Clone)]
-pub struct Group<M> {
-    pub rows: Vec<M>,
-    pub total: u64,
-}
-
-/// A page of a nested list for every parent at once, in one statement: rows
-/// are numbered within each parent (`ROW_NUMBER() OVER (PARTITION BY …)`)
-/// and the window is cut in SQL, so neither every parent's whole list nor
-/// one query per parent is ever fetched. `order_sql` is the SQL ordering
-/// (ties are broken by `id`).
-pub async fn grouped_page<E, C>(
-    db: &C,
-    select: Select<E>,
-    key: E::Column,
-    keys: &[i64],
-    order_sql: &str,
-    window: Window,
-) -> Result<HashMap<i64, Group<E::Model>>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-    E::Model: sea_orm::FromQueryResult,
-{
-    use sea_orm::sea_query::{Alias, Asterisk, Query};
-    use sea_orm::{FromQueryResult, IdenStatic, QueryTrait};
-
-    let table = E::default().table_name().to_owned();
-    let k = format!("\"{table}\".\"{}\"", key.as_str());
-    let order = if order_sql.is_empty() {
-        String::new()
-    } else {
-        format!("{order_sql}, ")
+/// The ids of a territory and, with `descendants`, of every territory inside
+/// it, as a subquery (through the `territory_ancestors` closure).
+pub fn territory_set(key: &TerritoryKey, descendants: bool) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::Query;
+    let roots = match key {
+        TerritoryKey::Id(id) => Query::select()
+            .column(territory::Column::Id)
+            .from(territory::Entity)
+            .and_where(territory::Column::Id.eq(*id))
+            .to_owned(),
+        TerritoryKey::Ref(r) => Query::select()
+            .column(territory::Column::Id)
+            .from(territory::Entity)
+            .and_where(territory::Column::Ref.eq(r.clone()))
+            .to_owned(),
     };
-    let inner = select
-        .filter(key.is_in(keys.iter().copied()))
-        .column_as(
-            Expr::cust(format!(
-                "ROW_NUMBER() OVER (PARTITION BY {k} ORDER BY {order}\"{table}\".\"id\")"
-            )),
-            "w_rn",
-        )
-        .column_as(Expr::cust(format!("COUNT(*) OVER (PARTITION BY {k})")), "w_total")
-        .into_query();
-    let outer = Query::select()
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("w"))
-        .and_where(Expr::col(Alias::new("w_rn")).gt(window.offset as i64))
-        .and_where(Expr::col(Alias::new("w_rn")).lte((window.offset + window.limit) as i64))
-        .order_by(Alias::new("w_rn"), sea_orm::Order::Asc)
-        .to_owned();
-    let mut out: HashMap<i64, Group<E::Model>> = HashMap::new();
-    for row in db.query_all(&outer).await? {
-        let parent: i64 = row.try_get("", key.as_str())?;
-        let total: i64 = row.try_get("", "w_total")?;
-        let g = out.entry(parent).or_insert_with(|| Group {
-            rows: vec![],
-            total: total as u64,
-        });
-        g.rows.push(E::Model::from_query_result(&row, "")?);
+    if !descendants {
+        return roots;
     }
-    Ok(out)
+    Query::select()
+        .column(territory_ancestor::Column::TerritoryId)
+        .from(territory_ancestor::Entity)
+        .and_where(territory_ancestor::Column::AncestorId.in_subquery(roots))
+        .to_owned()
 }

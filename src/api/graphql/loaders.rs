@@ -3,16 +3,26 @@
 //!
 //! Loaders are built per request (they cache, and they carry the viewer's
 //! scope), and handed to the resolvers through the request data.
+//!
+//! - [`ById`]: records by id (object references: a partner's seat, an
+//!   edge's node).
+//! - [`NestedLoader`]: one page of a nested connection for every parent at
+//!   once (`storage::list::nested`). Its key carries the page request (the
+//!   filter, order and slice); requests that are the same for all parents of
+//!   a level, as they are when they come from one field of the query, are
+//!   answered together by one statement.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
 use crate::storage::StorageError;
 use crate::storage::entity::*;
+use crate::storage::list::{self, Group, Parent, Slice, Sort};
 use crate::storage::read::{self, HasId, Scope, Scoped};
 
 /// Loader errors are shared between the waiting resolvers.
@@ -41,58 +51,115 @@ where
     }
 }
 
-/// Rows of one table grouped by one of their foreign keys.
-pub struct ByKey<E: EntityTrait> {
-    db: DatabaseConnection,
-    scope: Scope,
-    column: E::Column,
-    key_of: fn(&E::Model) -> i64,
-    order: E::Column,
+/// Builds, for a set of parent ids, the rows of a nested list (already
+/// restricted to those parents, to the viewer's scope and to the filter) and
+/// where each row's parent comes from.
+pub type BuildNested<E> = Box<dyn Fn(&[i64]) -> (Select<E>, Parent) + Send + Sync>;
+
+/// One page request of a nested connection, shared by the parents of a level.
+pub struct NestedQuery<E: EntityTrait> {
+    /// Identity of the request: the field and its arguments. Two requests
+    /// with the same signature are answered by the same statement.
+    pub sig: String,
+    pub build: BuildNested<E>,
+    pub sort: Vec<Sort>,
+    pub slice: Slice,
 }
 
-impl<E> Loader<i64> for ByKey<E>
+/// A parent and the page request it wants.
+pub struct NestedKey<E: EntityTrait> {
+    pub parent: i64,
+    pub query: Arc<NestedQuery<E>>,
+}
+
+impl<E: EntityTrait> Clone for NestedKey<E> {
+    fn clone(&self) -> Self {
+        NestedKey {
+            parent: self.parent,
+            query: self.query.clone(),
+        }
+    }
+}
+
+impl<E: EntityTrait> PartialEq for NestedKey<E> {
+    fn eq(&self, o: &Self) -> bool {
+        self.parent == o.parent && self.query.sig == o.query.sig
+    }
+}
+
+impl<E: EntityTrait> Eq for NestedKey<E> {}
+
+impl<E: EntityTrait> Hash for NestedKey<E> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.parent.hash(h);
+        self.query.sig.hash(h);
+    }
+}
+
+/// Pages of nested connections over one table.
+pub struct NestedLoader<E: EntityTrait> {
+    db: DatabaseConnection,
+    _e: PhantomData<E>,
+}
+
+impl<E> Loader<NestedKey<E>> for NestedLoader<E>
 where
-    E: Scoped + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync,
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
 {
-    type Value = Vec<E::Model>;
+    type Value = Group<E::Model>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<E::Model>>, LoadError> {
-        read::grouped::<E, _, i64>(&self.db, &self.scope, self.column, keys, self.key_of, self.order)
-            .await
-            .map_err(Arc::new)
+    async fn load(&self, keys: &[NestedKey<E>]) -> Result<HashMap<NestedKey<E>, Group<E::Model>>, LoadError> {
+        let mut requests: HashMap<&str, (&Arc<NestedQuery<E>>, Vec<i64>)> = HashMap::new();
+        for k in keys {
+            requests
+                .entry(k.query.sig.as_str())
+                .or_insert_with(|| (&k.query, vec![]))
+                .1
+                .push(k.parent);
+        }
+        let mut out = HashMap::with_capacity(keys.len());
+        for (q, parents) in requests.into_values() {
+            let (select, parent) = (q.build)(&parents);
+            let mut groups = list::nested(&self.db, select, parent, &q.sort, q.slice)
+                .await
+                .map_err(Arc::new)?;
+            for p in parents {
+                let g = groups.remove(&p).unwrap_or_else(|| list::empty_group(q.slice));
+                out.insert(
+                    NestedKey {
+                        parent: p,
+                        query: q.clone(),
+                    },
+                    g,
+                );
+            }
+        }
+        Ok(out)
     }
 }
 
 macro_rules! loaders {
-    (
-        by_id { $($bid:ident: $be:ident),* $(,)? }
-        by_key { $($bk:ident: $ke:ident / $kcol:ident => $key:expr),* $(,)? }
-    ) => {
+    ($($e:ident: $by_id:ident, $nested:ident;)*) => {
         /// Every loader of one request.
         pub struct Loaders {
-            $(pub $bid: DataLoader<ById<$be::Entity>>,)*
-            $(pub $bk: DataLoader<ByKey<$ke::Entity>>,)*
+            $(
+                pub $by_id: DataLoader<ById<$e::Entity>>,
+                pub $nested: DataLoader<NestedLoader<$e::Entity>>,
+            )*
         }
 
         impl Loaders {
             pub fn new(db: &DatabaseConnection, scope: &Scope) -> Self {
                 Loaders {
-                    $($bid: DataLoader::new(
-                        ById { db: db.clone(), scope: scope.clone(), column: $be::Column::Id, _e: PhantomData },
-                        tokio::spawn,
-                    ),)*
-                    $($bk: DataLoader::new(
-                        ByKey {
-                            db: db.clone(),
-                            scope: scope.clone(),
-                            column: $ke::Column::$kcol,
-                            key_of: $key,
-                            order: $ke::Column::Id,
-                        },
-                        tokio::spawn,
-                    ),)*
+                    $(
+                        $by_id: DataLoader::new(
+                            ById { db: db.clone(), scope: scope.clone(), column: $e::Column::Id, _e: PhantomData },
+                            tokio::spawn,
+                        ),
+                        $nested: DataLoader::new(NestedLoader { db: db.clone(), _e: PhantomData }, tokio::spawn),
+                    )*
                 }
             }
         }
@@ -100,25 +167,12 @@ macro_rules! loaders {
 }
 
 loaders! {
-    by_id {
-        territory: territory,
-        partner: partner,
-        network: network,
-        action: action,
-    }
-    by_key {
-        territory_children: territory / ParentId => |m| m.parent_id.unwrap_or_default(),
-        partner_children: partner / ParentId => |m| m.parent_id.unwrap_or_default(),
-        partner_served: partner_territory / PartnerId => |m| m.partner_id,
-        partner_contacts: contact / PartnerId => |m| m.partner_id,
-        partner_memberships: membership / PartnerId => |m| m.partner_id,
-        network_memberships: membership / NetworkId => |m| m.network_id,
-        network_children: network / ParentId => |m| m.parent_id.unwrap_or_default(),
-        network_actions: action / NetworkId => |m| m.network_id.unwrap_or_default(),
-        partner_participations: action_partner / PartnerId => |m| m.partner_id,
-        action_participations: action_partner / ActionId => |m| m.action_id,
-        action_places: action_territory / ActionId => |m| m.action_id,
-        relations_out: relation / FromPartnerId => |m| m.from_partner_id,
-        relations_in: relation / ToPartnerId => |m| m.to_partner_id,
-    }
+    territory: territory, territory_lists;
+    partner: partner, partner_lists;
+    contact: contact, contact_lists;
+    network: network, network_lists;
+    membership: membership, membership_lists;
+    action: action, action_lists;
+    action_partner: participation, participation_lists;
+    relation: relation, relation_lists;
 }

@@ -1,9 +1,12 @@
 //! The GraphQL schema: types over the storage models, root fields, loaders.
 
+mod connection;
 mod error;
+mod filters;
 mod ids;
 mod loaders;
 mod query;
+mod scalars;
 mod types;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};

@@ -1,254 +1,217 @@
-//! Root query fields.
+//! Root query fields: `node`/`nodes`, one connection per record type, and
+//! lookups by external id, SIRET and territory code.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, ID, InputObject, Interface, Object, Result, SimpleObject};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
+use async_graphql::{Context, ID, Interface, Object, Result};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
-use super::ApiConfig;
+use super::connection::{slice, wants_total};
 use super::error::{bad_input, internal};
-use super::ids::{self, Kind, cursor, decode_cursor};
-use super::loaders::Loaders;
+use super::filters::*;
+use super::ids::{self, Kind};
 use super::types::*;
-use crate::model::text::search_key;
 use crate::model::*;
 use crate::storage::entity::*;
-use crate::storage::read::{self, Page, Scope, Scoped};
+use crate::storage::list::{self, Group, Slice, Sort};
+use crate::storage::read::Scoped;
 
-/// Fields of every connection besides its edges.
-#[derive(SimpleObject)]
-pub struct ListInfo {
-    /// How many items the whole list holds (all pages).
-    total_count: u64,
-}
-
-type Conn<T> = Connection<String, T, ListInfo, EmptyFields>;
-
-/// Any object with a global id.
+/// Any object with a global id (Relay `Node`).
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Opaque global id."))]
 pub enum Node {
     Territory(Territory),
     Partner(Partner),
+    Contact(Contact),
     Network(Network),
+    Membership(Membership),
     Action(Action),
-}
-
-/// Filters on partners.
-#[derive(InputObject, Default)]
-pub struct PartnerFilter {
-    /// Words the name contains, ignoring case and accents ("ecole" finds "École").
-    search: Option<String>,
-    /// Only partners of these kinds.
-    kinds: Option<Vec<PartnerKind>>,
-}
-
-/// Filters on networks.
-#[derive(InputObject, Default)]
-pub struct NetworkFilter {
-    /// Words the name contains, ignoring case and accents.
-    search: Option<String>,
-    /// Only networks of these kinds.
-    kinds: Option<Vec<NetworkKind>>,
-}
-
-/// Filters on territories.
-#[derive(InputObject, Default)]
-pub struct TerritoryFilter {
-    /// Words the name contains, ignoring case and accents.
-    search: Option<String>,
-    /// Only territories of these kinds.
-    kinds: Option<Vec<TerritoryKind>>,
-}
-
-/// Filters on actions.
-#[derive(InputObject, Default)]
-pub struct ActionFilter {
-    /// Words the title contains, ignoring case and accents.
-    search: Option<String>,
-    /// Only actions on these themes.
-    themes: Option<Vec<Theme>>,
-    /// Only actions with these statuses.
-    statuses: Option<Vec<ActionStatus>>,
-}
-
-fn like(s: &str) -> Option<String> {
-    // The key holds only letters, digits and single spaces: no LIKE
-    // wildcard can come from the user.
-    let k = search_key(s);
-    (!k.is_empty()).then(|| format!("%{k}%"))
+    Participation(Participation),
+    PartnerRelation(PartnerRelation),
 }
 
 pub struct QueryRoot;
 
-impl QueryRoot {
-    async fn connection<E, T>(
-        ctx: &Context<'_>,
-        select: Select<E>,
-        id: E::Column,
-        first: Option<i32>,
-        after: Option<String>,
-        wrap: fn(E::Model) -> T,
-        id_of: fn(&E::Model) -> i64,
-    ) -> Result<Conn<T>>
-    where
-        E: EntityTrait,
-        E::Model: Send + Sync,
-        T: async_graphql::OutputType,
-    {
-        let cfg = ctx.data_unchecked::<ApiConfig>();
-        let first = match first {
-            None => cfg.default_page_size,
-            Some(n) if n < 0 => return Err(bad_input("`first` must not be negative")),
-            Some(n) if n as u64 > cfg.max_page_size => {
-                return Err(bad_input(format!(
-                    "`first` is {n}, more than the page size limit of {}",
-                    cfg.max_page_size
-                )));
-            }
-            Some(n) => n as u64,
-        };
-        let after = match after {
-            Some(c) => Some(decode_cursor(&c).ok_or_else(|| bad_input(format!("`after`: {c:?} is not a cursor")))?),
-            None => None,
-        };
-        let db = ctx.data_unchecked::<DatabaseConnection>();
-        let page = read::page(db, select, id, Page { first, after })
-            .await
-            .map_err(internal)?;
-        let mut conn = Connection::with_additional_fields(
-            after.is_some(),
-            page.has_next,
-            ListInfo {
-                total_count: page.total,
-            },
-        );
-        conn.edges
-            .extend(page.rows.into_iter().map(|m| Edge::new(cursor(id_of(&m)), wrap(m))));
-        Ok(conn)
-    }
-}
-
-fn scope<'a>(ctx: &'a Context<'_>) -> &'a Scope {
-    ctx.data_unchecked::<Scope>()
-}
-
-fn search<E: EntityTrait>(q: Select<E>, col: E::Column, s: &Option<String>) -> Select<E> {
-    match s.as_deref().and_then(like) {
-        Some(p) => q.filter(col.like(p)),
-        None => q,
-    }
-}
-
-fn any_of<E: EntityTrait, V: Into<sea_orm::Value> + Clone>(
-    q: Select<E>,
-    col: E::Column,
-    v: &Option<Vec<V>>,
-) -> Select<E> {
-    match v {
-        Some(v) => q.filter(col.is_in(v.iter().cloned())),
-        None => q,
-    }
-}
-
 fn scoped<E: Scoped>(ctx: &Context<'_>) -> Select<E> {
-    scope(ctx).select::<E>()
+    ctx.data_unchecked::<crate::storage::Scope>().select::<E>()
+}
+
+fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// One page of a root list, filtered and sorted in SQL.
+async fn root<E>(ctx: &Context<'_>, cond: Option<Condition>, sort: Vec<Sort>, slice: Slice) -> Result<Group<E::Model>>
+where
+    E: Scoped,
+    E::Model: Send + Sync,
+{
+    let mut q = scoped::<E>(ctx);
+    if let Some(c) = cond {
+        q = q.filter(c);
+    }
+    list::root(db(ctx), q, &sort, slice, wants_total(ctx))
+        .await
+        .map_err(internal)
+}
+
+async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
+    let Some((kind, id)) = ids::decode(id) else {
+        return Ok(None);
+    };
+    let l = loaders(ctx);
+    macro_rules! load {
+        ($loader:ident, $v:ident) => {
+            l.$loader
+                .load_one(id)
+                .await
+                .map_err(internal)?
+                .map(|m| Node::$v($v(m)))
+        };
+    }
+    Ok(match kind {
+        Kind::Territory => load!(territory, Territory),
+        Kind::Partner => load!(partner, Partner),
+        Kind::Contact => load!(contact, Contact),
+        Kind::Network => load!(network, Network),
+        Kind::Membership => load!(membership, Membership),
+        Kind::Action => load!(action, Action),
+        Kind::Participation => load!(participation, Participation),
+        Kind::Relation => load!(relation, PartnerRelation),
+    })
 }
 
 #[Object]
 impl QueryRoot {
     /// Fetches any object by its global id; null when there is none (or the viewer may not see it).
     async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> Result<Option<Node>> {
-        let Some((kind, id)) = ids::decode(&id) else {
-            return Ok(None);
-        };
-        let l = ctx.data_unchecked::<Loaders>();
-        Ok(match kind {
-            Kind::Territory => l
-                .territory
-                .load_one(id)
-                .await
-                .map_err(internal)?
-                .map(|m| Node::Territory(Territory(m))),
-            Kind::Partner => l
-                .partner
-                .load_one(id)
-                .await
-                .map_err(internal)?
-                .map(|m| Node::Partner(Partner(m))),
-            Kind::Network => l
-                .network
-                .load_one(id)
-                .await
-                .map_err(internal)?
-                .map(|m| Node::Network(Network(m))),
-            Kind::Action => l
-                .action
-                .load_one(id)
-                .await
-                .map_err(internal)?
-                .map(|m| Node::Action(Action(m))),
-        })
+        node(ctx, &id).await
     }
 
-    /// Partners, ordered by id.
+    /// Fetches objects by their global ids, in the same order; null where there is none. At most 100 ids.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Global ids.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
+        if ids.len() > 100 {
+            return Err(bad_input(format!("`ids` holds {} ids, more than 100", ids.len())));
+        }
+        // Concurrently, so the loaders batch them into one statement per type.
+        async_graphql::futures_util::future::try_join_all(ids.iter().map(|id| node(ctx, id))).await
+    }
+
+    /// Partners. Without `orderBy`, in creation order.
+    #[allow(clippy::too_many_arguments)]
     async fn partners(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
         #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the item to continue after.")] after: Option<String>,
-    ) -> Result<Conn<Partner>> {
-        let f = filter.unwrap_or_default();
-        let q = search(scoped::<partner::Entity>(ctx), partner::Column::NameSearch, &f.search);
-        let q = any_of(q, partner::Column::Kind, &f.kinds);
-        Self::connection(ctx, q, partner::Column::Id, first, after, Partner, |m| m.id).await
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
+    ) -> Result<PartnerConnection> {
+        let cond = filter.map(|f| f.condition()).transpose()?;
+        let g = root::<partner::Entity>(
+            ctx,
+            cond,
+            PartnerOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(PartnerConnection::from_group(g, Partner))
     }
 
-    /// Networks and instances, ordered by id.
+    /// Networks and instances. Without `orderBy`, in creation order.
+    #[allow(clippy::too_many_arguments)]
     async fn networks(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
         #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the item to continue after.")] after: Option<String>,
-    ) -> Result<Conn<Network>> {
-        let f = filter.unwrap_or_default();
-        let q = search(scoped::<network::Entity>(ctx), network::Column::NameSearch, &f.search);
-        let q = any_of(q, network::Column::Kind, &f.kinds);
-        Self::connection(ctx, q, network::Column::Id, first, after, Network, |m| m.id).await
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
+    ) -> Result<NetworkConnection> {
+        let cond = filter.map(|f| f.condition()).transpose()?;
+        let g = root::<network::Entity>(
+            ctx,
+            cond,
+            NetworkOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(NetworkConnection::from_group(g, Network))
     }
 
-    /// Territories, ordered by id.
+    /// Territories. Without `orderBy`, in creation order (regions first in the demo data).
+    #[allow(clippy::too_many_arguments)]
     async fn territories(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
         #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the item to continue after.")] after: Option<String>,
-    ) -> Result<Conn<Territory>> {
-        let f = filter.unwrap_or_default();
-        let q = search(
-            scoped::<territory::Entity>(ctx),
-            territory::Column::NameSearch,
-            &f.search,
-        );
-        let q = any_of(q, territory::Column::Kind, &f.kinds);
-        Self::connection(ctx, q, territory::Column::Id, first, after, Territory, |m| m.id).await
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
+    ) -> Result<TerritoryConnection> {
+        let cond = filter.map(|f| f.condition()).transpose()?;
+        let g = root::<territory::Entity>(
+            ctx,
+            cond,
+            TerritoryOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(TerritoryConnection::from_group(g, Territory))
     }
 
-    /// Shared actions, ordered by id.
+    /// Shared actions. Without `orderBy`, in creation order.
+    #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
         #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the item to continue after.")] after: Option<String>,
-    ) -> Result<Conn<Action>> {
-        let f = filter.unwrap_or_default();
-        let q = search(scoped::<action::Entity>(ctx), action::Column::TitleSearch, &f.search);
-        let q = any_of(q, action::Column::Theme, &f.themes);
-        let q = any_of(q, action::Column::Status, &f.statuses);
-        Self::connection(ctx, q, action::Column::Id, first, after, Action, |m| m.id).await
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
+    ) -> Result<ActionConnection> {
+        let cond = filter.map(|f| f.condition()).transpose()?;
+        let g = root::<action::Entity>(
+            ctx,
+            cond,
+            ActionOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(ActionConnection::from_group(g, Action))
+    }
+
+    /// Contact people of partners (personal data). Without `orderBy`, in creation order.
+    #[allow(clippy::too_many_arguments)]
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<ContactFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
+    ) -> Result<ContactConnection> {
+        let cond = filter.map(|f| f.condition()).transpose()?;
+        let g = root::<contact::Entity>(
+            ctx,
+            cond,
+            ContactOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+        )
+        .await?;
+        Ok(ContactConnection::from_group(g, Contact))
     }
 
     /// A partner by its external id (`ref`) or its SIRET.
@@ -299,6 +262,20 @@ impl QueryRoot {
         one(ctx, q).await.map(|m| m.map(Territory))
     }
 
+    /// A contact by its external id.
+    async fn contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "ref", desc = "External id.")] r#ref: String,
+    ) -> Result<Option<Contact>> {
+        one(
+            ctx,
+            scoped::<contact::Entity>(ctx).filter(contact::Column::Ref.eq(r#ref)),
+        )
+        .await
+        .map(|m| m.map(Contact))
+    }
+
     /// An action by its external id.
     async fn action(
         &self,
@@ -312,8 +289,7 @@ impl QueryRoot {
 }
 
 async fn one<E: EntityTrait>(ctx: &Context<'_>, q: Select<E>) -> Result<Option<E::Model>> {
-    let db = ctx.data_unchecked::<DatabaseConnection>();
-    let mut rows = q.limit(2).all(db).await.map_err(internal)?;
+    let mut rows = q.limit(2).all(db(ctx)).await.map_err(internal)?;
     if rows.len() > 1 {
         return Err(bad_input("more than one record matches: give `kind` too"));
     }

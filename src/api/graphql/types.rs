@@ -1,25 +1,91 @@
-//! GraphQL object types over the storage models. Relations resolve through
-//! the request's [`Loaders`], so a list of N parents costs one statement per
-//! relation, not N.
+//! GraphQL object types over the storage models.
+//!
+//! Object references resolve through the request's `ById` loaders and
+//! nested connections through its `NestedLoader`s, so a level of N parents
+//! costs a fixed number of statements, whatever N.
 
-use async_graphql::{Context, ID, Object, Result};
-use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::sync::Arc;
 
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+
+use super::connection::{PageInfo, cursor, node_connection, page_info, slice};
 use super::error::internal;
+use super::filters::*;
 use super::ids::{Kind, encode};
-use super::loaders::Loaders;
+use super::loaders::{ById, Loaders, NestedKey, NestedLoader, NestedQuery};
+use super::scalars::Date;
 use crate::model::*;
 use crate::storage::entity::*;
+use crate::storage::list::{Group, Parent, Slice, Sort, empty_group};
+use crate::storage::read::{HasId, Scope, Scoped};
 
-fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
+pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>()
+}
+
+pub fn scope(ctx: &Context<'_>) -> Scope {
+    ctx.data_unchecked::<Scope>().clone()
 }
 
 fn euros(cents: Option<i64>) -> Option<f64> {
     cents.map(|c| c as f64 / 100.0)
 }
 
-macro_rules! one {
+fn date(d: Option<chrono::NaiveDate>) -> Option<Date> {
+    d.map(Date)
+}
+
+/// `"table"."column"`, for a parent key.
+fn col(table: &str, column: &str) -> Parent {
+    Parent::Column(format!("\"{table}\".\"{column}\""))
+}
+
+/// Rows of `E` visible to `scope` whose `key` column is one of `ids`.
+fn rows_of<E: Scoped>(scope: &Scope, key: E::Column, ids: &[i64], cond: Condition) -> Select<E> {
+    scope.select::<E>().filter(key.is_in(ids.iter().copied())).filter(cond)
+}
+
+/// One parent's page of a nested list, batched with its siblings'.
+async fn nested_page<E>(
+    loader: &DataLoader<NestedLoader<E>>,
+    parent: i64,
+    sig: String,
+    sort: Vec<Sort>,
+    slice: Slice,
+    build: impl Fn(&[i64]) -> (Select<E>, Parent) + Send + Sync + 'static,
+) -> Result<Group<E::Model>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    E::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
+{
+    let query = Arc::new(NestedQuery {
+        sig: format!("{sig}|{sort:?}|{slice:?}"),
+        build: Box::new(build),
+        sort,
+        slice,
+    });
+    Ok(loader
+        .load_one(NestedKey { parent, query })
+        .await
+        .map_err(internal)?
+        .unwrap_or_else(|| empty_group(slice)))
+}
+
+/// The records an edge page points at, by id (one batched statement).
+async fn targets<E>(loader: &DataLoader<ById<E>>, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, E::Model>>
+where
+    E: Scoped + Send + Sync + 'static,
+    E::Model: HasId + Clone + Send + Sync,
+{
+    loader.load_many(ids).await.map_err(internal)
+}
+
+macro_rules! reference {
     ($ctx:expr, $loader:ident, $id:expr, $ty:ident) => {
         match $id {
             Some(id) => Ok(loaders($ctx).$loader.load_one(id).await.map_err(internal)?.map($ty)),
@@ -28,24 +94,16 @@ macro_rules! one {
     };
 }
 
-macro_rules! many {
-    ($ctx:expr, $loader:ident, $id:expr, $ty:ident) => {
-        Ok(loaders($ctx)
-            .$loader
-            .load_one($id)
-            .await
-            .map_err(internal)?
-            .unwrap_or_default()
-            .into_iter()
-            .map($ty)
-            .collect())
-    };
-}
+// ---------------------------------------------------------------- territory
 
 /// A territory of the administrative tree: region › department › EPCI
-/// (intercommunality) › commune › district or QPV (quartier prioritaire de
-/// la politique de la ville).
+/// (établissement public de coopération intercommunale: an
+/// intercommunality) › commune › district, or QPV (quartier prioritaire de
+/// la politique de la ville: a priority neighbourhood of the urban policy).
+#[derive(Clone)]
 pub struct Territory(pub territory::Model);
+
+node_connection!(TerritoryConnection, TerritoryEdge, Territory, "territory");
 
 #[Object]
 impl Territory {
@@ -53,7 +111,7 @@ impl Territory {
     pub async fn id(&self) -> ID {
         encode(Kind::Territory, self.0.id)
     }
-    /// The external id the territory has in bundles.
+    /// The external id the territory has in bundles (e.g. `com-57306`).
     #[graphql(name = "ref")]
     async fn r#ref(&self) -> &str {
         &self.0.r#ref
@@ -82,19 +140,313 @@ impl Territory {
     async fn lon(&self) -> Option<f64> {
         self.0.lon
     }
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The enclosing territory.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
-        one!(ctx, territory, self.0.parent_id, Territory)
+        reference!(ctx, territory, self.0.parent_id, Territory)
+    }
+    /// Every enclosing territory, the widest (region) first.
+    async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).territory_lists,
+            self.0.id,
+            "Territory.ancestors".into(),
+            vec![Sort {
+                sql: "\"w_pairs\".\"depth\"".into(),
+                desc: true,
+                nullable: false,
+            }],
+            Slice {
+                first: Some(32),
+                ..Slice::default()
+            },
+            move |ids| {
+                (
+                    scope.select::<territory::Entity>(),
+                    ancestry_pairs(ids, "territory_id", "ancestor_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(g.rows.into_iter().map(Territory).collect())
     }
     /// The territories directly inside this one.
-    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
-        many!(ctx, territory_children, self.0.id, Territory)
+    #[allow(clippy::too_many_arguments)]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
+    ) -> Result<TerritoryConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).territory_lists,
+            self.0.id,
+            format!("Territory.children|{filter:?}"),
+            TerritoryOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    rows_of(&scope, territory::Column::ParentId, ids, cond.clone()),
+                    col("territories", "parent_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(TerritoryConnection::from_group(g, Territory))
+    }
+    /// Every territory inside this one, at any depth.
+    #[allow(clippy::too_many_arguments)]
+    async fn descendants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
+    ) -> Result<TerritoryConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).territory_lists,
+            self.0.id,
+            format!("Territory.descendants|{filter:?}"),
+            TerritoryOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    scope.select::<territory::Entity>().filter(cond.clone()),
+                    ancestry_pairs(ids, "ancestor_id", "territory_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(TerritoryConnection::from_group(g, Territory))
+    }
+    /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
+    #[allow(clippy::too_many_arguments)]
+    async fn partners_based(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
+        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
+    ) -> Result<PartnerConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).partner_lists,
+            self.0.id,
+            format!("Territory.partnersBased|{filter:?}|{include_descendants}"),
+            PartnerOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let pairs = within_pairs(ids, include_descendants, "partners", "territory_id", "id");
+                (scope.select::<partner::Entity>().filter(cond.clone()), pairs)
+            },
+        )
+        .await?;
+        Ok(PartnerConnection::from_group(g, Partner))
+    }
+    /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
+    #[allow(clippy::too_many_arguments)]
+    async fn partners_serving(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
+        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
+    ) -> Result<PartnerConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).partner_lists,
+            self.0.id,
+            format!("Territory.partnersServing|{filter:?}|{include_descendants}"),
+            PartnerOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let pairs = within_pairs(
+                    ids,
+                    include_descendants,
+                    "partner_territories",
+                    "territory_id",
+                    "partner_id",
+                );
+                (scope.select::<partner::Entity>().filter(cond.clone()), pairs)
+            },
+        )
+        .await?;
+        Ok(PartnerConnection::from_group(g, Partner))
+    }
+    /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
+    #[allow(clippy::too_many_arguments)]
+    async fn actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
+        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
+    ) -> Result<ActionConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).action_lists,
+            self.0.id,
+            format!("Territory.actions|{filter:?}|{include_descendants}"),
+            ActionOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let pairs = within_pairs(
+                    ids,
+                    include_descendants,
+                    "action_territories",
+                    "territory_id",
+                    "action_id",
+                );
+                (scope.select::<action::Entity>().filter(cond.clone()), pairs)
+            },
+        )
+        .await?;
+        Ok(ActionConnection::from_group(g, Action))
+    }
+    /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
+    #[allow(clippy::too_many_arguments)]
+    async fn networks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
+        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
+    ) -> Result<NetworkConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).network_lists,
+            self.0.id,
+            format!("Territory.networks|{filter:?}|{include_descendants}"),
+            NetworkOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let pairs = within_pairs(ids, include_descendants, "networks", "territory_id", "id");
+                (scope.select::<network::Entity>().filter(cond.clone()), pairs)
+            },
+        )
+        .await?;
+        Ok(NetworkConnection::from_group(g, Network))
     }
 }
 
+/// Pairs `(k, id)` from the territory closure: `k` in `ids` from column
+/// `key`, `id` from column `value`, self excluded.
+fn ancestry_pairs(ids: &[i64], key: &str, value: &str) -> Parent {
+    let ta = Alias::new("territory_ancestors");
+    Parent::Pairs(Box::new(
+        Query::select()
+            .expr_as(Expr::col((ta.clone(), Alias::new(key))), Alias::new("k"))
+            .expr_as(Expr::col((ta.clone(), Alias::new(value))), Alias::new("id"))
+            .column((ta.clone(), Alias::new("depth")))
+            .from(ta.clone())
+            .and_where(Expr::col((ta.clone(), Alias::new(key))).is_in(ids.iter().copied()))
+            .and_where(Expr::col((ta, Alias::new("depth"))).gt(0))
+            .to_owned(),
+    ))
+}
+
+/// Pairs `(territory k, record id)` for the rows of `table` whose
+/// `territory_col` is one of `ids` or, with `descendants`, lies inside one
+/// of them. `DISTINCT`: a record in two communes of one EPCI is listed once.
+fn within_pairs(ids: &[i64], descendants: bool, table: &str, territory_col: &str, id_col: &str) -> Parent {
+    let t = Alias::new(table);
+    let mut q = Query::select();
+    q.distinct().from(t.clone());
+    if descendants {
+        let ta = Alias::new("territory_ancestors");
+        q.expr_as(Expr::col((ta.clone(), Alias::new("ancestor_id"))), Alias::new("k"))
+            .inner_join(
+                ta.clone(),
+                Expr::col((ta.clone(), Alias::new("territory_id"))).equals((t.clone(), Alias::new(territory_col))),
+            )
+            .and_where(Expr::col((ta, Alias::new("ancestor_id"))).is_in(ids.iter().copied()));
+    } else {
+        q.expr_as(Expr::col((t.clone(), Alias::new(territory_col))), Alias::new("k"))
+            .and_where(Expr::col((t.clone(), Alias::new(territory_col))).is_in(ids.iter().copied()));
+    }
+    q.expr_as(Expr::col((t, Alias::new(id_col))), Alias::new("id"));
+    Parent::Pairs(Box::new(q))
+}
+
+// ---------------------------------------------------------------- partner
+
 /// A partner: an organisation that works with the directorate (Mission
-/// Locale, CCAS, police, a school, an association…).
+/// Locale, France Travail, CCAS — centre communal d'action sociale —, the
+/// Département, State services, police and justice, schools, social
+/// landlords, prevention clubs, associations…).
+#[derive(Clone)]
 pub struct Partner(pub partner::Model);
+
+node_connection!(PartnerConnection, PartnerEdge, Partner, "partner");
 
 #[Object]
 impl Partner {
@@ -102,7 +454,7 @@ impl Partner {
     pub async fn id(&self) -> ID {
         encode(Kind::Partner, self.0.id)
     }
-    /// The external id the partner has in bundles.
+    /// The external id the partner has in bundles (e.g. `ptn-000024`).
     #[graphql(name = "ref")]
     async fn r#ref(&self) -> &str {
         &self.0.r#ref
@@ -139,65 +491,372 @@ impl Partner {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    /// The parent organisation (the national body of a local agency, say).
-    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        one!(ctx, partner, self.0.parent_id, Partner)
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
-    /// The organisations whose parent this one is.
-    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Partner>> {
-        many!(ctx, partner_children, self.0.id, Partner)
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
     }
-    /// Where it is based.
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The territory where it is based (its seat).
     async fn seat(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
-        one!(ctx, territory, self.0.territory_id, Territory)
+        reference!(ctx, territory, self.0.territory_id, Territory)
     }
-    /// The territories it serves.
-    async fn served_territories(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
-        let links = loaders(ctx)
-            .partner_served
-            .load_one(self.0.id)
-            .await
-            .map_err(internal)?
-            .unwrap_or_default();
-        let ids: Vec<i64> = links.iter().map(|l| l.territory_id).collect();
-        let found = loaders(ctx)
-            .territory
-            .load_many(ids.iter().copied())
-            .await
-            .map_err(internal)?;
-        Ok(ids
-            .iter()
-            .filter_map(|i| found.get(i).cloned())
-            .map(Territory)
-            .collect())
+    /// The organisation it belongs to (a local agency's head office, a department's service's council).
+    async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        reference!(ctx, partner, self.0.parent_id, Partner)
     }
-    /// Named people at the partner (personal data).
-    async fn contacts(&self, ctx: &Context<'_>) -> Result<Vec<Contact>> {
-        many!(ctx, partner_contacts, self.0.id, Contact)
+    /// Organisations that belong to it.
+    #[allow(clippy::too_many_arguments)]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
+    ) -> Result<PartnerConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).partner_lists,
+            self.0.id,
+            format!("Partner.children|{filter:?}"),
+            PartnerOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    rows_of(&scope, partner::Column::ParentId, ids, cond.clone()),
+                    col("partners", "parent_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(PartnerConnection::from_group(g, Partner))
     }
-    /// The networks it sits in, with its role.
-    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
-        many!(ctx, partner_memberships, self.0.id, Membership)
+    /// The territories it declares serving.
+    #[allow(clippy::too_many_arguments)]
+    async fn territories_served(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
+    ) -> Result<TerritoryConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).territory_lists,
+            self.0.id,
+            format!("Partner.territoriesServed|{filter:?}"),
+            TerritoryOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    scope.select::<territory::Entity>().filter(cond.clone()),
+                    link_pairs(ids, "partner_territories", "partner_id", "territory_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(TerritoryConnection::from_group(g, Territory))
     }
-    /// The shared actions it takes part in, with its role.
-    async fn participations(&self, ctx: &Context<'_>) -> Result<Vec<Participation>> {
-        many!(ctx, partner_participations, self.0.id, Participation)
+    /// Its contact people (personal data).
+    #[allow(clippy::too_many_arguments)]
+    async fn contacts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<ContactFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
+    ) -> Result<ContactConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).contact_lists,
+            self.0.id,
+            format!("Partner.contacts|{filter:?}"),
+            ContactOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    rows_of(&scope, contact::Column::PartnerId, ids, cond.clone()),
+                    col("contacts", "partner_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(ContactConnection::from_group(g, Contact))
     }
-    /// Direct relations from this partner to others.
-    async fn relations_out(&self, ctx: &Context<'_>) -> Result<Vec<PartnerRelation>> {
-        many!(ctx, relations_out, self.0.id, PartnerRelation)
+    /// The networks and instances it sits in, with its role and dates there.
+    #[allow(clippy::too_many_arguments)]
+    async fn networks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters on the networks.")] filter: Option<NetworkFilter>,
+        #[graphql(desc = "Filters on the memberships (role, dates).")] membership: Option<MembershipFilter>,
+    ) -> Result<PartnerNetworkConnection> {
+        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = membership
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let s = scope.clone();
+        let g = nested_page(
+            &loaders(ctx).membership_lists,
+            self.0.id,
+            format!("Partner.networks|{filter:?}|{membership:?}"),
+            vec![],
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let mut c = own.clone();
+                c = c.add(
+                    membership::Column::NetworkId.in_subquery(visible_ids::<network::Entity>(
+                        &s,
+                        network::Column::Id,
+                        target.clone(),
+                    )),
+                );
+                (
+                    rows_of(&s, membership::Column::PartnerId, ids, c),
+                    col("memberships", "partner_id"),
+                )
+            },
+        )
+        .await?;
+        let nets = targets(&loaders(ctx).network, g.rows.iter().map(|m| m.network_id)).await?;
+        Ok(link_page(g, |m| {
+            nets.get(&m.network_id).map(|n| PartnerNetworkEdge {
+                cursor: String::new(),
+                node: Network(n.clone()),
+                role: m.role,
+                since: date(m.since),
+                until: date(m.until),
+                membership: Membership(m),
+            })
+        }))
     }
-    /// Direct relations from others to this partner.
-    async fn relations_in(&self, ctx: &Context<'_>) -> Result<Vec<PartnerRelation>> {
-        many!(ctx, relations_in, self.0.id, PartnerRelation)
+    /// The shared actions it takes part in, with its role and contribution.
+    #[allow(clippy::too_many_arguments)]
+    async fn actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters on the actions.")] filter: Option<ActionFilter>,
+        #[graphql(desc = "Filters on the participations (role, contribution).")] participation: Option<
+            ParticipationFilter,
+        >,
+    ) -> Result<PartnerActionConnection> {
+        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = participation
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let s = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).participation_lists,
+            self.0.id,
+            format!("Partner.actions|{filter:?}|{participation:?}"),
+            vec![],
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let c = own.clone().add(
+                    action_partner::Column::ActionId.in_subquery(visible_ids::<action::Entity>(
+                        &s,
+                        action::Column::Id,
+                        target.clone(),
+                    )),
+                );
+                (
+                    rows_of(&s, action_partner::Column::PartnerId, ids, c),
+                    col("action_partners", "partner_id"),
+                )
+            },
+        )
+        .await?;
+        let acts = targets(&loaders(ctx).action, g.rows.iter().map(|m| m.action_id)).await?;
+        Ok(link_page(g, |m| {
+            acts.get(&m.action_id).map(|a| PartnerActionEdge {
+                cursor: String::new(),
+                node: Action(a.clone()),
+                role: m.role,
+                contribution: euros(m.contribution_cents),
+                participation: Participation(m),
+            })
+        }))
+    }
+    /// Its declared relations to other partners (conventions, funding, referrals…): this partner is `from`.
+    #[allow(clippy::too_many_arguments)]
+    async fn relations_out(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters on the other partner.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters on the relation (kind, dates, weight).")] relation: Option<RelationFilter>,
+    ) -> Result<PartnerRelationConnection> {
+        relations(
+            ctx,
+            self.0.id,
+            true,
+            slice(ctx, first, after, last, before)?,
+            filter,
+            relation,
+        )
+        .await
+    }
+    /// Relations other partners declared to this one: this partner is `to`.
+    #[allow(clippy::too_many_arguments)]
+    async fn relations_in(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters on the other partner.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters on the relation (kind, dates, weight).")] relation: Option<RelationFilter>,
+    ) -> Result<PartnerRelationConnection> {
+        relations(
+            ctx,
+            self.0.id,
+            false,
+            slice(ctx, first, after, last, before)?,
+            filter,
+            relation,
+        )
+        .await
     }
 }
 
-/// A named person at a partner. Personal data (GDPR).
+/// Ids of the rows of `E` the scope may see and `cond` keeps, as a subquery.
+fn visible_ids<E: Scoped>(
+    scope: &Scope,
+    id: E::Column,
+    cond: Option<Condition>,
+) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::{QuerySelect, QueryTrait};
+    let mut q = scope.select::<E>().select_only().column(id);
+    if let Some(c) = cond {
+        q = q.filter(c);
+    }
+    q.into_query()
+}
+
+/// Pairs `(k, id)` from a two-column link table.
+fn link_pairs(ids: &[i64], table: &str, key: &str, value: &str) -> Parent {
+    let t = Alias::new(table);
+    Parent::Pairs(Box::new(
+        Query::select()
+            .distinct()
+            .expr_as(Expr::col((t.clone(), Alias::new(key))), Alias::new("k"))
+            .expr_as(Expr::col((t.clone(), Alias::new(value))), Alias::new("id"))
+            .from(t.clone())
+            .and_where(Expr::col((t, Alias::new(key))).is_in(ids.iter().copied()))
+            .to_owned(),
+    ))
+}
+
+async fn relations(
+    ctx: &Context<'_>,
+    partner: i64,
+    out: bool,
+    slice: Slice,
+    filter: Option<PartnerFilter>,
+    relation: Option<RelationFilter>,
+) -> Result<PartnerRelationConnection> {
+    use relation::Column as R;
+    let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+    let own = relation.as_ref().map(|m| m.condition()).unwrap_or_else(Condition::all);
+    let s = scope(ctx);
+    let (key, other, key_sql) = if out {
+        (R::FromPartnerId, R::ToPartnerId, "from_partner_id")
+    } else {
+        (R::ToPartnerId, R::FromPartnerId, "to_partner_id")
+    };
+    let g = nested_page(
+        &loaders(ctx).relation_lists,
+        partner,
+        format!("Partner.relations|{out}|{filter:?}|{relation:?}"),
+        vec![],
+        slice,
+        move |ids| {
+            let c = own.clone().add(other.in_subquery(visible_ids::<partner::Entity>(
+                &s,
+                partner::Column::Id,
+                target.clone(),
+            )));
+            (rows_of(&s, key, ids, c), col("relations", key_sql))
+        },
+    )
+    .await?;
+    let other_of = |m: &relation::Model| if out { m.to_partner_id } else { m.from_partner_id };
+    let partners = targets(&loaders(ctx).partner, g.rows.iter().map(other_of)).await?;
+    Ok(link_page(g, |m| {
+        partners.get(&other_of(&m)).map(|p| PartnerRelationEdge {
+            cursor: String::new(),
+            node: Partner(p.clone()),
+            kind: m.kind,
+            since: date(m.since),
+            until: date(m.until),
+            weight: m.weight,
+            relation: PartnerRelation(m),
+        })
+    }))
+}
+
+// ---------------------------------------------------------------- contact
+
+/// A contact person at a partner. Personal data (GDPR): who may read the
+/// name, e-mail and phone is decided by the viewer's role.
+#[derive(Clone)]
 pub struct Contact(pub contact::Model);
+
+node_connection!(ContactConnection, ContactEdge, Contact, "contact");
 
 #[Object]
 impl Contact {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Contact, self.0.id)
+    }
     /// The external id the contact has in bundles.
     #[graphql(name = "ref")]
     async fn r#ref(&self) -> &str {
@@ -211,23 +870,46 @@ impl Contact {
     async fn role_title(&self) -> Option<&str> {
         self.0.role_title.as_deref()
     }
-    /// E-mail address.
+    /// Professional e-mail address.
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
-    /// Phone number.
+    /// Professional phone number.
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
-    /// The partner the person works at.
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The partner this person works for.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        one!(ctx, partner, Some(self.0.partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.partner_id), Partner)
     }
 }
 
-/// A network or instance partners sit in: CISPD/CLSPD, GLTD, CDDF, contrat
-/// de ville and its thematic groups, youth networks…
+// ---------------------------------------------------------------- network
+
+/// A network or instance where partners sit together: CISPD/CLSPD (conseil
+/// intercommunal / local de sécurité et de prévention de la délinquance),
+/// GLTD (groupe local de traitement de la délinquance, led by the
+/// prosecutor), CDDF (conseil des droits et devoirs des familles), social
+/// mediation, the contrat de ville (the town's urban-policy contract) and its
+/// thematic groups, youth networks…
+#[derive(Clone)]
 pub struct Network(pub network::Model);
+
+node_connection!(NetworkConnection, NetworkEdge, Network, "network");
 
 #[Object]
 impl Network {
@@ -235,7 +917,7 @@ impl Network {
     pub async fn id(&self) -> ID {
         encode(Kind::Network, self.0.id)
     }
-    /// The external id the network has in bundles.
+    /// The external id the network has in bundles (e.g. `net-00002`).
     #[graphql(name = "ref")]
     async fn r#ref(&self) -> &str {
         &self.0.r#ref
@@ -244,73 +926,220 @@ impl Network {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    /// Its kind.
+    /// What kind of network or instance it is.
     async fn kind(&self) -> NetworkKind {
         self.0.kind
     }
-    /// When it started.
-    async fn started_on(&self) -> Option<NaiveDate> {
-        self.0.started_on
+    /// When it was set up.
+    async fn started_on(&self) -> Option<Date> {
+        date(self.0.started_on)
     }
-    /// When it ended.
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.ended_on
+    /// When it ended (none while it runs).
+    async fn ended_on(&self) -> Option<Date> {
+        date(self.0.ended_on)
     }
     /// Free text.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The territory it covers.
     async fn territory(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
-        one!(ctx, territory, self.0.territory_id, Territory)
+        reference!(ctx, territory, self.0.territory_id, Territory)
     }
-    /// The enclosing network (the contrat de ville of a thematic group, say).
+    /// The network it is part of (a thematic group's contrat de ville).
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
-        one!(ctx, network, self.0.parent_id, Network)
+        reference!(ctx, network, self.0.parent_id, Network)
     }
-    /// Networks inside this one.
-    async fn children(&self, ctx: &Context<'_>) -> Result<Vec<Network>> {
-        many!(ctx, network_children, self.0.id, Network)
+    /// Its sub-networks (thematic groups, working groups).
+    #[allow(clippy::too_many_arguments)]
+    async fn children(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
+    ) -> Result<NetworkConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).network_lists,
+            self.0.id,
+            format!("Network.children|{filter:?}"),
+            NetworkOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    rows_of(&scope, network::Column::ParentId, ids, cond.clone()),
+                    col("networks", "parent_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(NetworkConnection::from_group(g, Network))
     }
-    /// Who sits in it, with their role.
-    async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Membership>> {
-        many!(ctx, network_memberships, self.0.id, Membership)
+    /// The partners sitting in it, with their role and dates.
+    #[allow(clippy::too_many_arguments)]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters on the partners.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters on the memberships (role, dates).")] membership: Option<MembershipFilter>,
+    ) -> Result<NetworkMemberConnection> {
+        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = membership
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let s = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).membership_lists,
+            self.0.id,
+            format!("Network.members|{filter:?}|{membership:?}"),
+            vec![],
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let c = own.clone().add(
+                    membership::Column::PartnerId.in_subquery(visible_ids::<partner::Entity>(
+                        &s,
+                        partner::Column::Id,
+                        target.clone(),
+                    )),
+                );
+                (
+                    rows_of(&s, membership::Column::NetworkId, ids, c),
+                    col("memberships", "network_id"),
+                )
+            },
+        )
+        .await?;
+        let ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
+        Ok(link_page(g, |m| {
+            ps.get(&m.partner_id).map(|p| NetworkMemberEdge {
+                cursor: String::new(),
+                node: Partner(p.clone()),
+                role: m.role,
+                since: date(m.since),
+                until: date(m.until),
+                membership: Membership(m),
+            })
+        }))
     }
     /// The shared actions run under it.
-    async fn actions(&self, ctx: &Context<'_>) -> Result<Vec<Action>> {
-        many!(ctx, network_actions, self.0.id, Action)
+    #[allow(clippy::too_many_arguments)]
+    async fn actions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
+    ) -> Result<ActionConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).action_lists,
+            self.0.id,
+            format!("Network.actions|{filter:?}"),
+            ActionOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    rows_of(&scope, action::Column::NetworkId, ids, cond.clone()),
+                    col("actions", "network_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(ActionConnection::from_group(g, Action))
     }
 }
 
-/// A partner's seat in a network.
+/// A partner's seat in a network, with its role and dates.
+#[derive(Clone)]
 pub struct Membership(pub membership::Model);
 
 #[Object]
 impl Membership {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Membership, self.0.id)
+    }
     /// The partner's role in the network.
     async fn role(&self) -> MembershipRole {
         self.0.role
     }
-    /// Since when.
-    async fn since(&self) -> Option<NaiveDate> {
-        self.0.since
+    /// Member since (unknown: none).
+    async fn since(&self) -> Option<Date> {
+        date(self.0.since)
     }
-    /// Until when.
-    async fn until(&self) -> Option<NaiveDate> {
-        self.0.until
+    /// Member until (none while it sits there).
+    async fn until(&self) -> Option<Date> {
+        date(self.0.until)
     }
-    /// The partner.
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The member.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        one!(ctx, partner, Some(self.0.partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.partner_id), Partner)
     }
     /// The network.
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
-        one!(ctx, network, Some(self.0.network_id), Network)
+        reference!(ctx, network, Some(self.0.network_id), Network)
     }
 }
 
-/// A shared action run by several partners.
+// ---------------------------------------------------------------- action
+
+/// A shared action: a project several partners run together (a lead,
+/// co-partners, funders), with a theme, a status, dates, a budget, its
+/// beneficiaries and the territories it takes place in.
+#[derive(Clone)]
 pub struct Action(pub action::Model);
+
+node_connection!(ActionConnection, ActionEdge, Action, "action");
 
 #[Object]
 impl Action {
@@ -318,7 +1147,7 @@ impl Action {
     pub async fn id(&self) -> ID {
         encode(Kind::Action, self.0.id)
     }
-    /// The external id the action has in bundles.
+    /// The external id the action has in bundles (e.g. `act-000001`).
     #[graphql(name = "ref")]
     async fn r#ref(&self) -> &str {
         &self.0.r#ref
@@ -327,7 +1156,7 @@ impl Action {
     async fn title(&self) -> &str {
         &self.0.title
     }
-    /// Its theme.
+    /// What it works on.
     async fn theme(&self) -> Theme {
         self.0.theme
     }
@@ -335,19 +1164,19 @@ impl Action {
     async fn status(&self) -> ActionStatus {
         self.0.status
     }
-    /// When it started.
-    async fn started_on(&self) -> Option<NaiveDate> {
-        self.0.started_on
+    /// First day.
+    async fn started_on(&self) -> Option<Date> {
+        date(self.0.started_on)
     }
-    /// When it ended.
-    async fn ended_on(&self) -> Option<NaiveDate> {
-        self.0.ended_on
+    /// Last day.
+    async fn ended_on(&self) -> Option<Date> {
+        date(self.0.ended_on)
     }
     /// Total budget in euros.
     async fn budget(&self) -> Option<f64> {
         euros(self.0.budget_cents)
     }
-    /// People reached.
+    /// Number of people it reached or plans to reach.
     async fn beneficiaries(&self) -> Option<i64> {
         self.0.beneficiaries
     }
@@ -355,77 +1184,205 @@ impl Action {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    /// The network it runs under.
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The network it is run under.
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
-        one!(ctx, network, self.0.network_id, Network)
+        reference!(ctx, network, self.0.network_id, Network)
     }
-    /// The partners taking part, with their role.
-    async fn participants(&self, ctx: &Context<'_>) -> Result<Vec<Participation>> {
-        many!(ctx, action_participations, self.0.id, Participation)
+    /// The partner that leads it (the participant with role `LEAD`), if any.
+    async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        let s = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).participation_lists,
+            self.0.id,
+            "Action.lead".into(),
+            vec![],
+            Slice {
+                first: Some(1),
+                ..Slice::default()
+            },
+            move |ids| {
+                (
+                    rows_of(
+                        &s,
+                        action_partner::Column::ActionId,
+                        ids,
+                        Condition::all().add(action_partner::Column::Role.eq(ParticipationRole::Lead)),
+                    ),
+                    col("action_partners", "action_id"),
+                )
+            },
+        )
+        .await?;
+        reference!(ctx, partner, g.rows.first().map(|p| p.partner_id), Partner)
     }
-    /// Where it takes place.
-    async fn territories(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
-        let links = loaders(ctx)
-            .action_places
-            .load_one(self.0.id)
-            .await
-            .map_err(internal)?
-            .unwrap_or_default();
-        let ids: Vec<i64> = links.iter().map(|l| l.territory_id).collect();
-        let found = loaders(ctx)
-            .territory
-            .load_many(ids.iter().copied())
-            .await
-            .map_err(internal)?;
-        Ok(ids
-            .iter()
-            .filter_map(|i| found.get(i).cloned())
-            .map(Territory)
-            .collect())
+    /// The partners taking part, with their role and contribution.
+    #[allow(clippy::too_many_arguments)]
+    async fn participants(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters on the partners.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters on the participations (role, contribution).")] participation: Option<
+            ParticipationFilter,
+        >,
+    ) -> Result<ActionParticipantConnection> {
+        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = participation
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let s = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).participation_lists,
+            self.0.id,
+            format!("Action.participants|{filter:?}|{participation:?}"),
+            vec![],
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                let c = own.clone().add(
+                    action_partner::Column::PartnerId.in_subquery(visible_ids::<partner::Entity>(
+                        &s,
+                        partner::Column::Id,
+                        target.clone(),
+                    )),
+                );
+                (
+                    rows_of(&s, action_partner::Column::ActionId, ids, c),
+                    col("action_partners", "action_id"),
+                )
+            },
+        )
+        .await?;
+        let ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
+        Ok(link_page(g, |m| {
+            ps.get(&m.partner_id).map(|p| ActionParticipantEdge {
+                cursor: String::new(),
+                node: Partner(p.clone()),
+                role: m.role,
+                contribution: euros(m.contribution_cents),
+                participation: Participation(m),
+            })
+        }))
+    }
+    /// The territories it takes place in.
+    #[allow(clippy::too_many_arguments)]
+    async fn territories(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size.")] first: Option<i32>,
+        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
+    ) -> Result<TerritoryConnection> {
+        let cond = filter
+            .as_ref()
+            .map(|f| f.condition())
+            .transpose()?
+            .unwrap_or_else(Condition::all);
+        let scope = scope(ctx);
+        let g = nested_page(
+            &loaders(ctx).territory_lists,
+            self.0.id,
+            format!("Action.territories|{filter:?}"),
+            TerritoryOrder::sorts(&order_by),
+            slice(ctx, first, after, last, before)?,
+            move |ids| {
+                (
+                    scope.select::<territory::Entity>().filter(cond.clone()),
+                    link_pairs(ids, "action_territories", "action_id", "territory_id"),
+                )
+            },
+        )
+        .await?;
+        Ok(TerritoryConnection::from_group(g, Territory))
     }
 }
 
 /// A partner's part in a shared action.
+#[derive(Clone)]
 pub struct Participation(pub action_partner::Model);
 
 #[Object]
 impl Participation {
-    /// The partner's role in the action.
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Participation, self.0.id)
+    }
+    /// The partner's role in the action (one `LEAD` at most per action).
     async fn role(&self) -> ParticipationRole {
         self.0.role
     }
-    /// What the partner contributes, in euros.
+    /// What the partner puts in, in euros.
     async fn contribution(&self) -> Option<f64> {
         euros(self.0.contribution_cents)
     }
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        one!(ctx, partner, Some(self.0.partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.partner_id), Partner)
     }
     /// The action.
     async fn action(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
-        one!(ctx, action, Some(self.0.action_id), Action)
+        reference!(ctx, action, Some(self.0.action_id), Action)
     }
 }
 
-/// A direct, directed relation between two partners.
+/// A declared, directed relation between two partners (a convention, a
+/// funding, referrals of people, coordination…).
+#[derive(Clone)]
 pub struct PartnerRelation(pub relation::Model);
 
 #[Object]
 impl PartnerRelation {
-    /// What links them.
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Relation, self.0.id)
+    }
+    /// What the relation is.
     async fn kind(&self) -> RelationKind {
         self.0.kind
     }
-    /// Since when.
-    async fn since(&self) -> Option<NaiveDate> {
-        self.0.since
+    /// Since (unknown: none).
+    async fn since(&self) -> Option<Date> {
+        date(self.0.since)
     }
-    /// Until when.
-    async fn until(&self) -> Option<NaiveDate> {
-        self.0.until
+    /// Until (none while it runs).
+    async fn until(&self) -> Option<Date> {
+        date(self.0.until)
     }
-    /// Its strength (> 0, 1 by default).
+    /// Strength of the relation (1 by default; larger is stronger).
     async fn weight(&self) -> f64 {
         self.0.weight
     }
@@ -433,12 +1390,183 @@ impl PartnerRelation {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
-    /// The partner the relation starts from.
-    async fn from(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        one!(ctx, partner, Some(self.0.from_partner_id), Partner)
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
     }
-    /// The partner the relation goes to.
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The partner that declares the relation.
+    async fn from(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        reference!(ctx, partner, Some(self.0.from_partner_id), Partner)
+    }
+    /// The partner it is declared to.
     async fn to(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        one!(ctx, partner, Some(self.0.to_partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.to_partner_id), Partner)
     }
 }
+
+// ---------------------------------------------------------------- edges with data
+
+/// Builds a connection of edges that carry their link's data. An edge whose
+/// node the viewer may not see is left out.
+fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> Option<E>) -> E::Conn {
+    let info = page_info(&g);
+    let start = g.start;
+    let total = g.total.unwrap_or(0);
+    let edges = g
+        .rows
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            edge(m).map(|mut e| {
+                e.set_cursor(cursor(start + i as u64));
+                e
+            })
+        })
+        .collect();
+    E::conn(edges, info, total)
+}
+
+trait LinkEdge: Sized {
+    type Conn;
+    fn set_cursor(&mut self, c: String);
+    fn conn(edges: Vec<Self>, page_info: PageInfo, total_count: u64) -> Self::Conn;
+}
+
+macro_rules! link_connection {
+    ($conn:ident, $edge:ident, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
+        #[derive(SimpleObject)]
+        pub struct $conn {
+            /// The items of the page, each with its cursor and the link's own data.
+            pub edges: Vec<$edge>,
+            /// Where the page sits in the list.
+            pub page_info: PageInfo,
+            /// How many items the whole list holds (all pages).
+            pub total_count: u64,
+        }
+
+        impl LinkEdge for $edge {
+            type Conn = $conn;
+            fn set_cursor(&mut self, c: String) {
+                self.cursor = c;
+            }
+            fn conn(edges: Vec<Self>, page_info: PageInfo, total_count: u64) -> $conn {
+                $conn {
+                    edges,
+                    page_info,
+                    total_count,
+                }
+            }
+        }
+    };
+}
+
+/// A network a partner sits in, with the membership's role and dates.
+#[derive(SimpleObject)]
+pub struct PartnerNetworkEdge {
+    /// Opaque cursor of this item.
+    pub cursor: String,
+    /// The network.
+    pub node: Network,
+    /// The partner's role there.
+    pub role: MembershipRole,
+    /// Member since.
+    pub since: Option<Date>,
+    /// Member until.
+    pub until: Option<Date>,
+    /// The membership record (to update or delete it).
+    pub membership: Membership,
+}
+link_connection!(
+    PartnerNetworkConnection,
+    PartnerNetworkEdge,
+    "the networks a partner sits in"
+);
+
+/// A partner sitting in a network, with the membership's role and dates.
+#[derive(SimpleObject)]
+pub struct NetworkMemberEdge {
+    /// Opaque cursor of this item.
+    pub cursor: String,
+    /// The member.
+    pub node: Partner,
+    /// Its role in the network.
+    pub role: MembershipRole,
+    /// Member since.
+    pub since: Option<Date>,
+    /// Member until.
+    pub until: Option<Date>,
+    /// The membership record (to update or delete it).
+    pub membership: Membership,
+}
+link_connection!(NetworkMemberConnection, NetworkMemberEdge, "the members of a network");
+
+/// An action a partner takes part in, with its role and contribution.
+#[derive(SimpleObject)]
+pub struct PartnerActionEdge {
+    /// Opaque cursor of this item.
+    pub cursor: String,
+    /// The action.
+    pub node: Action,
+    /// The partner's role in it.
+    pub role: ParticipationRole,
+    /// The partner's contribution in euros.
+    pub contribution: Option<f64>,
+    /// The participation record (to update or delete it).
+    pub participation: Participation,
+}
+link_connection!(
+    PartnerActionConnection,
+    PartnerActionEdge,
+    "the actions a partner takes part in"
+);
+
+/// A partner taking part in an action, with its role and contribution.
+#[derive(SimpleObject)]
+pub struct ActionParticipantEdge {
+    /// Opaque cursor of this item.
+    pub cursor: String,
+    /// The partner.
+    pub node: Partner,
+    /// Its role in the action.
+    pub role: ParticipationRole,
+    /// Its contribution in euros.
+    pub contribution: Option<f64>,
+    /// The participation record (to update or delete it).
+    pub participation: Participation,
+}
+link_connection!(
+    ActionParticipantConnection,
+    ActionParticipantEdge,
+    "the partners of an action"
+);
+
+/// The partner at the other end of a declared relation, with the relation's data.
+#[derive(SimpleObject)]
+pub struct PartnerRelationEdge {
+    /// Opaque cursor of this item.
+    pub cursor: String,
+    /// The partner at the other end.
+    pub node: Partner,
+    /// What the relation is.
+    pub kind: RelationKind,
+    /// Since.
+    pub since: Option<Date>,
+    /// Until.
+    pub until: Option<Date>,
+    /// Strength of the relation.
+    pub weight: f64,
+    /// The relation record (to update or delete it).
+    pub relation: PartnerRelation,
+}
+link_connection!(PartnerRelationConnection, PartnerRelationEdge, "a partner's relations");

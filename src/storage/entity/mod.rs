@@ -11,3 +11,4 @@ pub mod partner;
 pub mod partner_territory;
 pub mod relation;
 pub mod territory;
+pub mod territory_ancestor;

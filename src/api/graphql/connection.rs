@@ -1,0 +1,143 @@
+//! Relay cursor connections: page arguments, cursors, `PageInfo`, and the
+//! connection types (one per node type and per kind of edge).
+//!
+//! A cursor is the opaque form of a position in the list's stable order
+//! (see `storage::list`); the same arguments work on root and nested lists.
+
+use async_graphql::{Context, Result, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+
+use super::ApiConfig;
+use super::error::bad_input;
+use crate::storage::list::{Group, Slice};
+
+/// Where a page sits in its list (Relay `PageInfo`).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PageInfo {
+    /// Whether items come before this page.
+    pub has_previous_page: bool,
+    /// Whether items come after this page.
+    pub has_next_page: bool,
+    /// Cursor of the first item of the page; null when the page is empty.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last item of the page; null when the page is empty.
+    pub end_cursor: Option<String>,
+}
+
+pub fn cursor(position: u64) -> String {
+    B64.encode(format!("o:{position}"))
+}
+
+fn decode_cursor(arg: &str, c: &str) -> Result<u64> {
+    B64.decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("o:").and_then(|n| n.parse().ok()))
+        .ok_or_else(|| bad_input(format!("`{arg}`: {c:?} is not a cursor of this API")))
+}
+
+/// Turns `first/after/last/before` into a [`Slice`], refusing what exceeds
+/// the page cap (never truncating silently). Without `first` or `last`, the
+/// default page size applies.
+pub fn slice(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<Slice> {
+    let cfg = ctx.data_unchecked::<ApiConfig>();
+    let size = |name: &str, n: Option<i32>| -> Result<Option<u64>> {
+        match n {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(bad_input(format!("`{name}` must not be negative"))),
+            Some(n) if n as u64 > cfg.max_page_size => Err(bad_input(format!(
+                "`{name}` is {n}, more than the page size limit of {}",
+                cfg.max_page_size
+            ))),
+            Some(n) => Ok(Some(n as u64)),
+        }
+    };
+    let mut first = size("first", first)?;
+    let last = size("last", last)?;
+    if first.is_none() && last.is_none() {
+        first = Some(cfg.default_page_size);
+    }
+    Ok(Slice {
+        after: after.map(|c| decode_cursor("after", &c)).transpose()?.unwrap_or(0),
+        before: before.map(|c| decode_cursor("before", &c)).transpose()?,
+        first,
+        last,
+    })
+}
+
+/// `PageInfo` and per-row cursors of a page.
+pub fn page_info<M>(g: &Group<M>) -> PageInfo {
+    let n = g.rows.len() as u64;
+    PageInfo {
+        has_previous_page: g.has_previous,
+        has_next_page: g.has_next,
+        start_cursor: (n > 0).then(|| cursor(g.start)),
+        end_cursor: (n > 0).then(|| cursor(g.start + n - 1)),
+    }
+}
+
+/// Whether the client selected `totalCount` on this connection (a root
+/// list only counts its rows when asked: counting a large table is the
+/// dearest part of a page).
+pub fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
+/// Declares a connection type over nodes of `$node`, with plain edges.
+macro_rules! node_connection {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("An edge to one ", $what, ".")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque cursor of this item, for `after`/`before`.
+            pub cursor: String,
+            #[doc = concat!("The ", $what, ".")]
+            pub node: $node,
+        }
+
+        #[doc = concat!("A page of a list of ", $what, "s (Relay cursor connection).")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $conn {
+            /// The items of the page with their cursors.
+            pub edges: Vec<$edge>,
+            /// The items of the page, without cursors (a shortcut for `edges { node }`).
+            pub nodes: Vec<$node>,
+            /// Where the page sits in the list.
+            pub page_info: $crate::api::graphql::connection::PageInfo,
+            /// How many items the whole list holds (all pages).
+            pub total_count: u64,
+        }
+
+        impl $conn {
+            /// Builds a page from a storage group and its rows turned into nodes.
+            pub fn from_group<M>(g: $crate::storage::list::Group<M>, wrap: impl Fn(M) -> $node) -> Self {
+                let page_info = $crate::api::graphql::connection::page_info(&g);
+                let start = g.start;
+                let total_count = g.total.unwrap_or(0);
+                let nodes: Vec<$node> = g.rows.into_iter().map(wrap).collect();
+                let edges = nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| $edge {
+                        cursor: $crate::api::graphql::connection::cursor(start + i as u64),
+                        node: n.clone(),
+                    })
+                    .collect();
+                $conn {
+                    edges,
+                    nodes,
+                    page_info,
+                    total_count,
+                }
+            }
+        }
+    };
+}
+pub(crate) use node_connection;

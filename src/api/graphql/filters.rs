@@ -1,0 +1,617 @@
+//! Typed filters and orderings of the connections, turned into SQL
+//! conditions and sort keys (never applied in memory).
+//!
+//! Every filter combines its fields with AND, and nests with `and`, `or` and
+//! `not`. The `Debug` form of a filter is part of the identity of a nested
+//! page request (see `loaders::NestedLoader`), so filters derive `Debug`.
+
+use async_graphql::{Enum, ID, InputObject, Result};
+use sea_orm::sea_query::{Query, SelectStatement, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition};
+
+use super::error::bad_input;
+use super::ids::{Kind, expect, expect_all};
+use super::scalars::Date;
+use crate::model::text::search_key;
+use crate::model::*;
+use crate::storage::entity::*;
+use crate::storage::list::Sort;
+use crate::storage::read::{TerritoryKey, territory_set};
+
+/// A territory to filter on, by id or by external id, with or without what lies inside it.
+#[derive(InputObject, Debug, Clone)]
+pub struct TerritoryScope {
+    /// The territory's global id. Give exactly one of `id` and `ref`.
+    pub id: Option<ID>,
+    /// The territory's external id (e.g. `dep-57`, `com-57306`).
+    #[graphql(name = "ref")]
+    pub r#ref: Option<String>,
+    /// Include every territory inside it (a department covers its intercommunalities, communes and QPVs). Default true.
+    #[graphql(default = true)]
+    pub include_descendants: bool,
+}
+
+impl TerritoryScope {
+    /// The ids of the territories this scope covers, as a subquery.
+    pub fn set(&self) -> Result<SelectStatement> {
+        let key = match (&self.id, &self.r#ref) {
+            (Some(id), None) => TerritoryKey::Id(expect(Kind::Territory, "territory.id", id)?),
+            (None, Some(r)) => TerritoryKey::Ref(r.clone()),
+            _ => return Err(bad_input("`territory`: give exactly one of `id` and `ref`")),
+        };
+        Ok(territory_set(&key, self.include_descendants))
+    }
+}
+
+/// A period of dates, both ends included; an open end is unbounded.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct Period {
+    /// First day (included); none for "since always".
+    pub from: Option<Date>,
+    /// Last day (included); none for "until now and later".
+    pub to: Option<Date>,
+}
+
+/// A range of amounts in euros, both ends included.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct AmountRange {
+    /// Smallest amount (included).
+    pub min: Option<f64>,
+    /// Largest amount (included).
+    pub max: Option<f64>,
+}
+
+/// A range of whole numbers, both ends included.
+#[derive(InputObject, Debug, Clone, Copy)]
+pub struct IntRange {
+    /// Smallest value (included).
+    pub min: Option<i64>,
+    /// Largest value (included).
+    pub max: Option<i64>,
+}
+
+/// Sort direction.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub enum OrderDirection {
+    /// Smallest first (A to Z, oldest first).
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// Conditions shared by the filters.
+mod cond {
+    use super::*;
+
+    /// Every word of `s` appears in the search column (case and accents ignored).
+    pub fn words<C: ColumnTrait>(col: C, s: &str) -> Condition {
+        // The key holds only letters, digits and single spaces: no LIKE
+        // wildcard can come from the user.
+        search_key(s)
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .fold(Condition::all(), |c, w| c.add(col.like(format!("%{w}%"))))
+    }
+
+    /// Open periods `[start, end]` (NULL = unbounded) that contain `day`.
+    pub fn active_on<C: ColumnTrait>(start: C, end: C, day: Date) -> Condition {
+        Condition::all()
+            .add(Condition::any().add(start.is_null()).add(start.lte(day.0)))
+            .add(Condition::any().add(end.is_null()).add(end.gte(day.0)))
+    }
+
+    /// Open periods `[start, end]` that share at least one day with `p`.
+    pub fn overlaps<C: ColumnTrait>(start: C, end: C, p: Period) -> Condition {
+        let mut c = Condition::all();
+        if let Some(to) = p.to {
+            c = c.add(Condition::any().add(start.is_null()).add(start.lte(to.0)));
+        }
+        if let Some(from) = p.from {
+            c = c.add(Condition::any().add(end.is_null()).add(end.gte(from.0)));
+        }
+        c
+    }
+
+    pub fn range<C: ColumnTrait>(col: C, min: Option<i64>, max: Option<i64>) -> Condition {
+        let mut c = Condition::all();
+        if let Some(m) = min {
+            c = c.add(col.gte(m));
+        }
+        if let Some(m) = max {
+            c = c.add(col.lte(m));
+        }
+        c
+    }
+
+    pub fn cents(e: f64) -> i64 {
+        (e * 100.0).round() as i64
+    }
+
+    /// `and`, `or` and `not` of a filter, around its own condition.
+    pub fn combine<F>(
+        own: Condition,
+        and: &Option<Vec<F>>,
+        or: &Option<Vec<F>>,
+        not: &Option<Box<F>>,
+        cond: impl Fn(&F) -> Result<Condition>,
+    ) -> Result<Condition> {
+        let mut c = own;
+        for f in and.iter().flatten() {
+            c = c.add(cond(f)?);
+        }
+        if let Some(or) = or {
+            let mut any = Condition::any();
+            for f in or {
+                any = any.add(cond(f)?);
+            }
+            c = c.add(any);
+        }
+        if let Some(n) = not {
+            c = c.add(cond(n)?.not());
+        }
+        Ok(c)
+    }
+
+    pub fn in_subquery<C: ColumnTrait>(col: C, q: SelectStatement) -> SimpleExpr {
+        col.in_subquery(q)
+    }
+
+    pub fn select<C: ColumnTrait + sea_orm::sea_query::IntoIden, T: sea_orm::sea_query::IntoTableRef>(
+        col: C,
+        from: T,
+    ) -> SelectStatement {
+        Query::select().column(col).from(from).to_owned()
+    }
+}
+
+/// Which partners to list. Fields combine with AND.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct PartnerFilter {
+    /// Words the name contains, ignoring case and accents ("ecole" finds "École").
+    pub search: Option<String>,
+    /// Only partners of these kinds.
+    pub kinds: Option<Vec<PartnerKind>>,
+    /// Only these partners, by external id.
+    pub refs: Option<Vec<String>>,
+    /// Partners based in, or serving, this territory (and what lies inside it unless `includeDescendants` is false).
+    pub territory: Option<TerritoryScope>,
+    /// Partners sitting in one of these networks (at any date).
+    pub networks: Option<Vec<ID>>,
+    /// Partners taking part in one of these actions.
+    pub actions: Option<Vec<ID>>,
+    /// All of these filters.
+    pub and: Option<Vec<PartnerFilter>>,
+    /// At least one of these filters.
+    pub or: Option<Vec<PartnerFilter>>,
+    /// Not this filter.
+    pub not: Option<Box<PartnerFilter>>,
+}
+
+impl PartnerFilter {
+    pub fn condition(&self) -> Result<Condition> {
+        use partner::Column as P;
+        let mut c = Condition::all();
+        if let Some(s) = &self.search {
+            c = c.add(cond::words(P::NameSearch, s));
+        }
+        if let Some(k) = &self.kinds {
+            c = c.add(P::Kind.is_in(k.iter().copied()));
+        }
+        if let Some(r) = &self.refs {
+            c = c.add(P::Ref.is_in(r.iter().cloned()));
+        }
+        if let Some(t) = &self.territory {
+            let set = t.set()?;
+            let served = cond::select(partner_territory::Column::PartnerId, partner_territory::Entity)
+                .and_where(partner_territory::Column::TerritoryId.in_subquery(set.clone()))
+                .to_owned();
+            c = c.add(
+                Condition::any()
+                    .add(P::TerritoryId.in_subquery(set))
+                    .add(P::Id.in_subquery(served)),
+            );
+        }
+        if let Some(n) = &self.networks {
+            let ids = expect_all(Kind::Network, "networks", n)?;
+            let q = cond::select(membership::Column::PartnerId, membership::Entity)
+                .and_where(membership::Column::NetworkId.is_in(ids))
+                .to_owned();
+            c = c.add(cond::in_subquery(P::Id, q));
+        }
+        if let Some(a) = &self.actions {
+            let ids = expect_all(Kind::Action, "actions", a)?;
+            let q = cond::select(action_partner::Column::PartnerId, action_partner::Entity)
+                .and_where(action_partner::Column::ActionId.is_in(ids))
+                .to_owned();
+            c = c.add(cond::in_subquery(P::Id, q));
+        }
+        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+    }
+}
+
+/// Which networks to list. Fields combine with AND.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct NetworkFilter {
+    /// Words the name contains, ignoring case and accents.
+    pub search: Option<String>,
+    /// Only networks of these kinds.
+    pub kinds: Option<Vec<NetworkKind>>,
+    /// Only these networks, by external id.
+    #[graphql(name = "refs")]
+    pub refs: Option<Vec<String>>,
+    /// Networks whose territory is this one (or lies inside it unless `includeDescendants` is false).
+    pub territory: Option<TerritoryScope>,
+    /// Networks running on this day (started on or before it, not ended before it).
+    pub active_on: Option<Date>,
+    /// Networks running at some time in this period.
+    pub overlaps: Option<Period>,
+    /// All of these filters.
+    pub and: Option<Vec<NetworkFilter>>,
+    /// At least one of these filters.
+    pub or: Option<Vec<NetworkFilter>>,
+    /// Not this filter.
+    pub not: Option<Box<NetworkFilter>>,
+}
+
+impl NetworkFilter {
+    pub fn condition(&self) -> Result<Condition> {
+        use network::Column as N;
+        let mut c = Condition::all();
+        if let Some(s) = &self.search {
+            c = c.add(cond::words(N::NameSearch, s));
+        }
+        if let Some(k) = &self.kinds {
+            c = c.add(N::Kind.is_in(k.iter().copied()));
+        }
+        if let Some(r) = &self.refs {
+            c = c.add(N::Ref.is_in(r.iter().cloned()));
+        }
+        if let Some(t) = &self.territory {
+            c = c.add(N::TerritoryId.in_subquery(t.set()?));
+        }
+        if let Some(d) = self.active_on {
+            c = c.add(cond::active_on(N::StartedOn, N::EndedOn, d));
+        }
+        if let Some(p) = self.overlaps {
+            c = c.add(cond::overlaps(N::StartedOn, N::EndedOn, p));
+        }
+        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+    }
+}
+
+/// Which territories to list. Fields combine with AND.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct TerritoryFilter {
+    /// Words the name contains, ignoring case and accents ("saint etienne" finds "Saint-Étienne").
+    pub search: Option<String>,
+    /// Only territories of these kinds.
+    pub kinds: Option<Vec<TerritoryKind>>,
+    /// Only territories with these official codes.
+    pub codes: Option<Vec<String>>,
+    /// Only these territories, by external id.
+    pub refs: Option<Vec<String>>,
+    /// This territory and (unless `includeDescendants` is false) every territory inside it.
+    pub within: Option<TerritoryScope>,
+    /// All of these filters.
+    pub and: Option<Vec<TerritoryFilter>>,
+    /// At least one of these filters.
+    pub or: Option<Vec<TerritoryFilter>>,
+    /// Not this filter.
+    pub not: Option<Box<TerritoryFilter>>,
+}
+
+impl TerritoryFilter {
+    pub fn condition(&self) -> Result<Condition> {
+        use territory::Column as T;
+        let mut c = Condition::all();
+        if let Some(s) = &self.search {
+            c = c.add(cond::words(T::NameSearch, s));
+        }
+        if let Some(k) = &self.kinds {
+            c = c.add(T::Kind.is_in(k.iter().copied()));
+        }
+        if let Some(k) = &self.codes {
+            c = c.add(T::Code.is_in(k.iter().cloned()));
+        }
+        if let Some(r) = &self.refs {
+            c = c.add(T::Ref.is_in(r.iter().cloned()));
+        }
+        if let Some(t) = &self.within {
+            c = c.add(T::Id.in_subquery(t.set()?));
+        }
+        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+    }
+}
+
+/// Which shared actions to list. Fields combine with AND.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct ActionFilter {
+    /// Words the title contains, ignoring case and accents.
+    pub search: Option<String>,
+    /// Only actions on these themes.
+    pub themes: Option<Vec<Theme>>,
+    /// Only actions with these statuses.
+    pub statuses: Option<Vec<ActionStatus>>,
+    /// Only these actions, by external id.
+    pub refs: Option<Vec<String>>,
+    /// Actions taking place in this territory (or inside it unless `includeDescendants` is false).
+    pub territory: Option<TerritoryScope>,
+    /// Actions run under one of these networks.
+    pub networks: Option<Vec<ID>>,
+    /// Actions one of these partners takes part in (any role).
+    pub partners: Option<Vec<ID>>,
+    /// Actions running on this day.
+    pub active_on: Option<Date>,
+    /// Actions running at some time in this period.
+    pub overlaps: Option<Period>,
+    /// Budget in euros (actions without a budget never match).
+    pub budget: Option<AmountRange>,
+    /// Number of beneficiaries.
+    pub beneficiaries: Option<IntRange>,
+    /// All of these filters.
+    pub and: Option<Vec<ActionFilter>>,
+    /// At least one of these filters.
+    pub or: Option<Vec<ActionFilter>>,
+    /// Not this filter.
+    pub not: Option<Box<ActionFilter>>,
+}
+
+impl ActionFilter {
+    pub fn condition(&self) -> Result<Condition> {
+        use action::Column as A;
+        let mut c = Condition::all();
+        if let Some(s) = &self.search {
+            c = c.add(cond::words(A::TitleSearch, s));
+        }
+        if let Some(k) = &self.themes {
+            c = c.add(A::Theme.is_in(k.iter().copied()));
+        }
+        if let Some(k) = &self.statuses {
+            c = c.add(A::Status.is_in(k.iter().copied()));
+        }
+        if let Some(r) = &self.refs {
+            c = c.add(A::Ref.is_in(r.iter().cloned()));
+        }
+        if let Some(t) = &self.territory {
+            let q = cond::select(action_territory::Column::ActionId, action_territory::Entity)
+                .and_where(action_territory::Column::TerritoryId.in_subquery(t.set()?))
+                .to_owned();
+            c = c.add(A::Id.in_subquery(q));
+        }
+        if let Some(n) = &self.networks {
+            c = c.add(A::NetworkId.is_in(expect_all(Kind::Network, "networks", n)?));
+        }
+        if let Some(p) = &self.partners {
+            let q = cond::select(action_partner::Column::ActionId, action_partner::Entity)
+                .and_where(action_partner::Column::PartnerId.is_in(expect_all(Kind::Partner, "partners", p)?))
+                .to_owned();
+            c = c.add(A::Id.in_subquery(q));
+        }
+        if let Some(d) = self.active_on {
+            c = c.add(cond::active_on(A::StartedOn, A::EndedOn, d));
+        }
+        if let Some(p) = self.overlaps {
+            c = c.add(cond::overlaps(A::StartedOn, A::EndedOn, p));
+        }
+        if let Some(b) = self.budget {
+            c = c.add(cond::range(
+                A::BudgetCents,
+                b.min.map(cond::cents),
+                b.max.map(cond::cents),
+            ));
+        }
+        if let Some(b) = self.beneficiaries {
+            c = c.add(cond::range(A::Beneficiaries, b.min, b.max));
+        }
+        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+    }
+}
+
+/// Which contacts to list. Fields combine with AND.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct ContactFilter {
+    /// Only contacts of these partners.
+    pub partners: Option<Vec<ID>>,
+    /// Only contacts of partners of these kinds.
+    pub partner_kinds: Option<Vec<PartnerKind>>,
+    /// Only these contacts, by external id.
+    pub refs: Option<Vec<String>>,
+    /// All of these filters.
+    pub and: Option<Vec<ContactFilter>>,
+    /// At least one of these filters.
+    pub or: Option<Vec<ContactFilter>>,
+    /// Not this filter.
+    pub not: Option<Box<ContactFilter>>,
+}
+
+impl ContactFilter {
+    pub fn condition(&self) -> Result<Condition> {
+        use contact::Column as C;
+        let mut c = Condition::all();
+        if let Some(p) = &self.partners {
+            c = c.add(C::PartnerId.is_in(expect_all(Kind::Partner, "partners", p)?));
+        }
+        if let Some(k) = &self.partner_kinds {
+            let q = cond::select(partner::Column::Id, partner::Entity)
+                .and_where(partner::Column::Kind.is_in(k.iter().copied()))
+                .to_owned();
+            c = c.add(C::PartnerId.in_subquery(q));
+        }
+        if let Some(r) = &self.refs {
+            c = c.add(C::Ref.is_in(r.iter().cloned()));
+        }
+        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+    }
+}
+
+/// Which memberships (partner ↔ network edges) to list.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct MembershipFilter {
+    /// Only these roles.
+    pub roles: Option<Vec<MembershipRole>>,
+    /// Memberships running on this day.
+    pub active_on: Option<Date>,
+    /// Memberships running at some time in this period.
+    pub overlaps: Option<Period>,
+}
+
+impl MembershipFilter {
+    pub fn condition(&self) -> Condition {
+        use membership::Column as M;
+        let mut c = Condition::all();
+        if let Some(r) = &self.roles {
+            c = c.add(M::Role.is_in(r.iter().copied()));
+        }
+        if let Some(d) = self.active_on {
+            c = c.add(cond::active_on(M::Since, M::Until, d));
+        }
+        if let Some(p) = self.overlaps {
+            c = c.add(cond::overlaps(M::Since, M::Until, p));
+        }
+        c
+    }
+}
+
+/// Which participations (partner ↔ action edges) to list.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct ParticipationFilter {
+    /// Only these roles.
+    pub roles: Option<Vec<ParticipationRole>>,
+    /// Contribution in euros (participations without one never match).
+    pub contribution: Option<AmountRange>,
+}
+
+impl ParticipationFilter {
+    pub fn condition(&self) -> Condition {
+        use action_partner::Column as P;
+        let mut c = Condition::all();
+        if let Some(r) = &self.roles {
+            c = c.add(P::Role.is_in(r.iter().copied()));
+        }
+        if let Some(b) = self.contribution {
+            c = c.add(cond::range(
+                P::ContributionCents,
+                b.min.map(cond::cents),
+                b.max.map(cond::cents),
+            ));
+        }
+        c
+    }
+}
+
+/// Which relations between partners to list.
+#[derive(InputObject, Debug, Clone, Default)]
+pub struct RelationFilter {
+    /// Only relations of these kinds.
+    pub kinds: Option<Vec<RelationKind>>,
+    /// Relations running on this day.
+    pub active_on: Option<Date>,
+    /// Relations running at some time in this period.
+    pub overlaps: Option<Period>,
+    /// Weight at least this.
+    pub min_weight: Option<f64>,
+}
+
+impl RelationFilter {
+    pub fn condition(&self) -> Condition {
+        use relation::Column as R;
+        let mut c = Condition::all();
+        if let Some(k) = &self.kinds {
+            c = c.add(R::Kind.is_in(k.iter().copied()));
+        }
+        if let Some(d) = self.active_on {
+            c = c.add(cond::active_on(R::Since, R::Until, d));
+        }
+        if let Some(p) = self.overlaps {
+            c = c.add(cond::overlaps(R::Since, R::Until, p));
+        }
+        if let Some(w) = self.min_weight {
+            c = c.add(R::Weight.gte(w));
+        }
+        c
+    }
+}
+
+/// Declares an ordering input over fields that map to SQL expressions.
+macro_rules! ordering {
+    ($order:ident, $field:ident, $what:literal, { $($(#[doc = $doc:literal])* $variant:ident => ($sql:literal, $nullable:literal)),* $(,)? }) => {
+        #[doc = concat!("A field ", $what, " can be sorted by.")]
+        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        pub enum $field {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        #[doc = concat!("One sort key of ", $what, ". Ties are always broken by creation order, so pages are stable.")]
+        #[derive(InputObject, Debug, Clone, Copy)]
+        pub struct $order {
+            /// The field.
+            pub field: $field,
+            /// The direction (default ascending).
+            #[graphql(default)]
+            pub direction: OrderDirection,
+        }
+
+        impl $order {
+            pub fn sorts(orders: &Option<Vec<$order>>) -> Vec<Sort> {
+                orders.iter().flatten().map(|o| {
+                    let (sql, nullable) = match o.field { $($field::$variant => ($sql, $nullable),)* };
+                    Sort { sql: sql.to_owned(), desc: o.direction == OrderDirection::Desc, nullable }
+                }).collect()
+            }
+        }
+    };
+}
+
+ordering!(PartnerOrder, PartnerOrderField, "partners", {
+    /// Name, ignoring case and accents.
+    Name => ("\"partners\".\"name_search\"", false),
+    /// Kind code.
+    Kind => ("\"partners\".\"kind\"", false),
+    /// Last change.
+    UpdatedAt => ("\"partners\".\"updated_at\"", false),
+});
+
+ordering!(NetworkOrder, NetworkOrderField, "networks", {
+    /// Name, ignoring case and accents.
+    Name => ("\"networks\".\"name_search\"", false),
+    /// Kind code.
+    Kind => ("\"networks\".\"kind\"", false),
+    /// Start date (unknown last).
+    StartedOn => ("\"networks\".\"started_on\"", true),
+    /// Last change.
+    UpdatedAt => ("\"networks\".\"updated_at\"", false),
+});
+
+ordering!(TerritoryOrder, TerritoryOrderField, "territories", {
+    /// Name, ignoring case and accents.
+    Name => ("\"territories\".\"name_search\"", false),
+    /// Official code.
+    Code => ("\"territories\".\"code\"", true),
+    /// Population (unknown last).
+    Population => ("\"territories\".\"population\"", true),
+});
+
+ordering!(ActionOrder, ActionOrderField, "actions", {
+    /// Title, ignoring case and accents.
+    Title => ("\"actions\".\"title_search\"", false),
+    /// Theme code.
+    Theme => ("\"actions\".\"theme\"", false),
+    /// Status code.
+    Status => ("\"actions\".\"status\"", false),
+    /// Start date (unknown last).
+    StartedOn => ("\"actions\".\"started_on\"", true),
+    /// End date (unknown last).
+    EndedOn => ("\"actions\".\"ended_on\"", true),
+    /// Budget (unknown last).
+    Budget => ("\"actions\".\"budget_cents\"", true),
+    /// Beneficiaries (unknown last).
+    Beneficiaries => ("\"actions\".\"beneficiaries\"", true),
+    /// Last change.
+    UpdatedAt => ("\"actions\".\"updated_at\"", false),
+});
+
+ordering!(ContactOrder, ContactOrderField, "contacts", {
+    /// Full name.
+    Name => ("\"contacts\".\"full_name\"", false),
+});

@@ -1,0 +1,318 @@
+//! Ordered, sliced lists: what every GraphQL connection is read with.
+//!
+//! Positions are 1-based ranks in a stable order (the caller's sort keys,
+//! then the row id), and a page is a [`Slice`] of positions. Cutting by
+//! position rather than by key lets the *same* slice be taken for many
+//! parents in one statement (`ROW_NUMBER() OVER (PARTITION BY parent …)`),
+//! which is how nested connections avoid both N+1 queries and loading every
+//! parent's whole list to slice it in memory.
+
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryOrder, QuerySelect, QueryTrait, Select,
+};
+
+use super::Result;
+
+/// Which positions of an ordered list a page holds, in Relay terms: after
+/// position `after` (0 = from the start), before position `before`, then
+/// the first `first` of those, then the last `last` of what remains.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Slice {
+    pub after: u64,
+    pub before: Option<u64>,
+    pub first: Option<u64>,
+    pub last: Option<u64>,
+}
+
+/// One sort key: a SQL expression over the listed table's columns (written
+/// by the storage layer, never taken from a client) and its direction.
+/// NULLs sort last on both engines.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sort {
+    pub sql: String,
+    pub desc: bool,
+    /// Whether the column may be NULL (only then is the NULLs-last key
+    /// added: it would keep PostgreSQL from using an index on the column).
+    pub nullable: bool,
+}
+
+/// One list's page: its rows, the position of the first, and the list's size
+/// where it is known (always for nested lists; for root lists when asked).
+#[derive(Debug, Clone)]
+pub struct Group<M> {
+    pub rows: Vec<M>,
+    /// Position of `rows[0]` (1-based).
+    pub start: u64,
+    pub total: Option<u64>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+impl<M> Group<M> {
+    fn empty(total: u64, after: u64) -> Self {
+        Group {
+            rows: vec![],
+            start: after + 1,
+            total: Some(total),
+            has_previous: after > 0 && total > 0,
+            has_next: false,
+        }
+    }
+
+    /// The same page with its rows mapped.
+    pub fn map<N>(self, f: impl FnMut(M) -> N) -> Group<N> {
+        Group {
+            rows: self.rows.into_iter().map(f).collect(),
+            start: self.start,
+            total: self.total,
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+        }
+    }
+}
+
+/// The terms of `ORDER BY` for `sort` then the table's id (the tie-breaker
+/// that makes every order total, so pages never overlap or skip), each an
+/// expression and whether it is descending.
+fn order_terms(table: &str, sort: &[Sort]) -> Vec<(String, bool)> {
+    let mut terms = vec![];
+    for s in sort {
+        // `(x IS NULL)` first: NULLs last whatever the engine's default.
+        if s.nullable {
+            terms.push((format!("({} IS NULL)", s.sql), false));
+        }
+        terms.push((s.sql.clone(), s.desc));
+    }
+    terms.push((format!("\"{table}\".\"id\""), false));
+    terms
+}
+
+fn order_sql(table: &str, sort: &[Sort]) -> String {
+    order_terms(table, sort)
+        .into_iter()
+        .map(|(e, desc)| format!("{e} {}", if desc { "DESC" } else { "ASC" }))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn table_of<E: EntityTrait>() -> String {
+    E::default().table_name().to_owned()
+}
+
+/// A page of a root list: `COUNT(*)` only when the total is needed (asked
+/// for, or to find the last rows), then `LIMIT/OFFSET` over the ordered rows.
+pub async fn root<E, C>(
+    db: &C,
+    select: Select<E>,
+    sort: &[Sort],
+    slice: Slice,
+    want_total: bool,
+) -> Result<Group<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let total = if want_total || slice.last.is_some() {
+        Some(select.clone().count(db).await?)
+    } else {
+        None
+    };
+    let lo = slice.after + 1;
+    // Highest position wanted; `None` = up to the end of the list.
+    let mut hi = slice.before.map(|b| b.saturating_sub(1));
+    if let Some(t) = total {
+        hi = Some(hi.map_or(t, |h| Ord::min(h, t)));
+    }
+    if let Some(f) = slice.first {
+        let h = (lo + f).saturating_sub(1);
+        hi = Some(hi.map_or(h, |x| Ord::min(x, h)));
+    }
+    let mut start = lo;
+    if let (Some(l), Some(h)) = (slice.last, hi) {
+        start = Ord::max(start, (h + 1).saturating_sub(l));
+    }
+    let limit = match hi {
+        Some(h) if h < start => return Ok(Group::empty(total.unwrap_or(0), slice.after)),
+        Some(h) => Some(h - start + 1),
+        None => None,
+    };
+    let table = table_of::<E>();
+    let mut q = select;
+    for (e, desc) in order_terms(&table, sort) {
+        q = q.order_by(Expr::cust(e), if desc { Order::Desc } else { Order::Asc });
+    }
+    q = q.offset(start - 1);
+    // One row more than asked tells whether a next page exists without counting.
+    if let Some(l) = limit {
+        q = q.limit(l + 1);
+    }
+    let mut rows = q.all(db).await?;
+    let extra = limit.is_some_and(|l| rows.len() as u64 > l);
+    if let Some(l) = limit {
+        rows.truncate(l as usize);
+    }
+    let end = start + rows.len() as u64; // one past the last position
+    let has_next = match total {
+        Some(t) => end <= t,
+        None => extra,
+    };
+    Ok(Group {
+        rows,
+        start,
+        total,
+        has_previous: start > 1,
+        has_next,
+    })
+}
+
+/// Where a nested list's parent key comes from.
+#[derive(Clone)]
+pub enum Parent {
+    /// A column of the listed table (`"contacts"."partner_id"`).
+    Column(String),
+    /// Pairs `(k, id)` from a subquery joined on the listed table's id: for
+    /// lists reached through link or closure tables, a row may belong to
+    /// several parents. The subquery must not repeat a pair.
+    Pairs(Box<SelectStatement>),
+}
+
+/// The same slice of a list for each of many parents, in one statement.
+/// `select` must already keep only the rows of the wanted parents (and what
+/// the viewer may see); `parent` says which parent each row belongs to.
+pub async fn nested<E, C>(
+    db: &C,
+    select: Select<E>,
+    parent: Parent,
+    sort: &[Sort],
+    slice: Slice,
+) -> Result<HashMap<i64, Group<E::Model>>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    E::Model: FromQueryResult,
+{
+    let table = table_of::<E>();
+    let mut inner = select.into_query();
+    let key = match parent {
+        Parent::Column(c) => c,
+        Parent::Pairs(pairs) => {
+            inner.join_subquery(
+                JoinType::InnerJoin,
+                *pairs,
+                Alias::new("w_pairs"),
+                Expr::col((Alias::new("w_pairs"), Alias::new("id"))).equals((Alias::new(&table), Alias::new("id"))),
+            );
+            "\"w_pairs\".\"k\"".to_owned()
+        }
+    };
+    inner
+        .expr_as(Expr::cust(key.clone()), Alias::new("w_key"))
+        .expr_as(
+            Expr::cust(format!(
+                "ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {})",
+                order_sql(&table, sort)
+            )),
+            Alias::new("w_rn"),
+        )
+        .expr_as(
+            Expr::cust(format!("COUNT(*) OVER (PARTITION BY {key})")),
+            Alias::new("w_total"),
+        );
+    let rn = || Expr::col(Alias::new("w_rn"));
+    let total = || Expr::col(Alias::new("w_total"));
+    let mut window = Condition::all().add(rn().gt(slice.after as i64));
+    if let Some(b) = slice.before {
+        window = window.add(rn().lt(b as i64));
+    }
+    // The highest position kept before `last` applies, when it is a constant.
+    let mut hi = slice.before.map(|b| b as i64 - 1);
+    if let Some(f) = slice.first {
+        let h = (slice.after + f) as i64;
+        window = window.add(rn().lte(h));
+        hi = Some(hi.map_or(h, |x| Ord::min(x, h)));
+    }
+    if let Some(l) = slice.last {
+        // rn > min(hi, total) - last, as an OR (no portable LEAST/MIN).
+        let from_end = rn().gt(total().sub(l as i64));
+        window = window.add(match hi {
+            Some(h) => from_end.or(rn().gt(h - l as i64)),
+            None => from_end,
+        });
+    }
+    // Each parent's first row comes along even outside the window, so every
+    // parent with a non-empty list learns its total.
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .expr_as(Expr::case(window.clone(), 1).finally(0), Alias::new("w_in"))
+        .from_subquery(inner, Alias::new("w"))
+        .cond_where(Condition::any().add(window).add(rn().eq(1)))
+        .order_by(Alias::new("w_key"), Order::Asc)
+        .order_by(Alias::new("w_rn"), Order::Asc);
+
+    let mut out: HashMap<i64, Group<E::Model>> = HashMap::new();
+    for row in db.query_all(&outer).await? {
+        let parent: i64 = row.try_get("", "w_key")?;
+        let rn: i64 = row.try_get("", "w_rn")?;
+        let total: i64 = row.try_get("", "w_total")?;
+        let inside: i32 = row.try_get("", "w_in")?;
+        let g = out.entry(parent).or_insert_with(|| Group {
+            rows: vec![],
+            start: slice.after + 1,
+            total: Some(total as u64),
+            has_previous: false,
+            has_next: false,
+        });
+        if inside == 0 {
+            continue;
+        }
+        if g.rows.is_empty() {
+            g.start = rn as u64;
+            g.has_previous = rn > 1;
+        }
+        g.has_next = (rn as u64) < total as u64;
+        g.rows.push(E::Model::from_query_result(&row, "")?);
+    }
+    for g in out.values_mut() {
+        if g.rows.is_empty() {
+            // The window fell beyond the list: what lies before it is the list.
+            g.has_previous = g.total.unwrap_or(0) > 0 && slice.after > 0;
+        }
+    }
+    Ok(out)
+}
+
+/// The page a parent with no row in [`nested`]'s answer gets.
+pub fn empty_group<M>(slice: Slice) -> Group<M> {
+    Group {
+        rows: vec![],
+        start: slice.after + 1,
+        total: Some(0),
+        has_previous: false,
+        has_next: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_breaks_ties_by_id_and_puts_nulls_last() {
+        assert_eq!(
+            order_sql(
+                "t",
+                &[Sort {
+                    sql: "\"t\".\"name\"".into(),
+                    desc: false,
+                    nullable: true
+                }]
+            ),
+            "(\"t\".\"name\" IS NULL), \"t\".\"name\" ASC, \"t\".\"id\" ASC"
+        );
+    }
+}
