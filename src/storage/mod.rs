@@ -10,6 +10,7 @@ pub mod export;
 pub mod import;
 pub mod list;
 pub mod read;
+pub mod stats;
 mod upsert;
 
 use std::time::Duration;

@@ -144,6 +144,8 @@ macro_rules! loaders {
     ($($e:ident: $by_id:ident, $nested:ident;)*) => {
         /// Every loader of one request.
         pub struct Loaders {
+            /// Partner degrees (`Partner.degree`).
+            pub degree: DataLoader<super::stats::DegreeLoader>,
             $(
                 pub $by_id: DataLoader<ById<$e::Entity>>,
                 pub $nested: DataLoader<NestedLoader<$e::Entity>>,
@@ -153,6 +155,7 @@ macro_rules! loaders {
         impl Loaders {
             pub fn new(db: &DatabaseConnection, scope: &Scope) -> Self {
                 Loaders {
+                    degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone() }, tokio::spawn),
                     $(
                         $by_id: DataLoader::new(
                             ById { db: db.clone(), scope: scope.clone(), column: $e::Column::Id, _e: PhantomData },

@@ -7,6 +7,7 @@ mod ids;
 mod loaders;
 mod query;
 mod scalars;
+mod stats;
 mod types;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
@@ -38,7 +39,7 @@ impl Default for ApiConfig {
 /// Builds the schema. Per-request data (loaders, scope) is added by the
 /// HTTP handler; the connection and settings are shared.
 pub fn schema(db: Option<DatabaseConnection>, config: ApiConfig) -> AppSchema {
-    let mut b = Schema::build(QueryRoot, EmptyMutation, EmptySubscription).data(config);
+    let mut b = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).data(config);
     if let Some(db) = db {
         b = b.data(db);
     }

@@ -1,13 +1,14 @@
 //! Root query fields: `node`/`nodes`, one connection per record type, and
 //! lookups by external id, SIRET and territory code.
 
-use async_graphql::{Context, ID, Interface, Object, Result};
+use async_graphql::{Context, ID, Interface, MergedObject, Object, Result};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
 use super::connection::{slice, wants_total};
 use super::error::{bad_input, internal};
 use super::filters::*;
 use super::ids::{self, Kind};
+use super::stats::StatsQuery;
 use super::types::*;
 use crate::model::*;
 use crate::storage::entity::*;
@@ -28,7 +29,13 @@ pub enum Node {
     PartnerRelation(PartnerRelation),
 }
 
-pub struct QueryRoot;
+/// The root of every query: records and lookups, and analysts' aggregates.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(RecordQuery, StatsQuery);
+
+/// Root fields over the records.
+#[derive(Default)]
+pub struct RecordQuery;
 
 fn scoped<E: Scoped>(ctx: &Context<'_>) -> Select<E> {
     ctx.data_unchecked::<crate::storage::Scope>().select::<E>()
@@ -80,7 +87,7 @@ async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
 }
 
 #[Object]
-impl QueryRoot {
+impl RecordQuery {
     /// Fetches any object by its global id; null when there is none (or the viewer may not see it).
     async fn node(&self, ctx: &Context<'_>, #[graphql(desc = "A global id.")] id: ID) -> Result<Option<Node>> {
         node(ctx, &id).await

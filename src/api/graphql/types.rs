@@ -19,6 +19,7 @@ use super::filters::*;
 use super::ids::{Kind, encode};
 use super::loaders::{ById, Loaders, NestedKey, NestedLoader, NestedQuery};
 use super::scalars::Date;
+use super::stats::LinkKind;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::{Group, Parent, Slice, Sort, empty_group};
@@ -504,6 +505,23 @@ impl Partner {
     /// else's change unknowingly.
     async fn version(&self) -> i32 {
         self.0.version
+    }
+    /// How many distinct partners it is linked to: sharing a network, a shared action or a declared relation (choose with `via`; all three by default). The partner graph's degree centrality.
+    async fn degree(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Which links count.",
+            default_with = "vec![LinkKind::Relation, LinkKind::Network, LinkKind::Action]"
+        )]
+        via: Vec<LinkKind>,
+    ) -> Result<i64> {
+        Ok(loaders(ctx)
+            .degree
+            .load_one((self.0.id, super::stats::via(&via)))
+            .await
+            .map_err(internal)?
+            .unwrap_or(0))
     }
     /// The territory where it is based (its seat).
     async fn seat(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
