@@ -93,7 +93,8 @@ pub async fn action_stats<C: ConnectionTrait>(
                         JoinType::InnerJoin,
                         action_partner::Entity,
                         ap.clone(),
-                        Expr::col((ap.clone(), Alias::new("action_id"))).equals((Alias::new("actions"), Alias::new("id"))),
+                        Expr::col((ap.clone(), Alias::new("action_id")))
+                            .equals((Alias::new("actions"), Alias::new("id"))),
                     )
                     .join_as(
                         JoinType::InnerJoin,
@@ -112,7 +113,8 @@ pub async fn action_stats<C: ConnectionTrait>(
                         JoinType::InnerJoin,
                         action_territory::Entity,
                         at.clone(),
-                        Expr::col((at.clone(), Alias::new("action_id"))).equals((Alias::new("actions"), Alias::new("id"))),
+                        Expr::col((at.clone(), Alias::new("action_id")))
+                            .equals((Alias::new("actions"), Alias::new("id"))),
                     )
                     .join_as(
                         JoinType::InnerJoin,
@@ -232,7 +234,10 @@ pub async fn degrees<C: ConnectionTrait>(db: &C, ids: &[i64], via: Via) -> Resul
         parts.push(pair("action_partners", "action_id", "partner_id"));
     }
     if via.relation {
-        for (a, b) in [("from_partner_id", "to_partner_id"), ("to_partner_id", "from_partner_id")] {
+        for (a, b) in [
+            ("from_partner_id", "to_partner_id"),
+            ("to_partner_id", "from_partner_id"),
+        ] {
             parts.push(
                 Query::select()
                     .expr_as(Expr::col(Alias::new(a)), Alias::new("p"))
@@ -252,10 +257,7 @@ pub async fn degrees<C: ConnectionTrait>(db: &C, ids: &[i64], via: Via) -> Resul
     let x = Alias::new("u");
     let q = Query::select()
         .expr_as(Expr::col((x.clone(), Alias::new("p"))), Alias::new("p"))
-        .expr_as(
-            Expr::cust("COUNT(DISTINCT \"u\".\"o\")"),
-            Alias::new("n"),
-        )
+        .expr_as(Expr::cust("COUNT(DISTINCT \"u\".\"o\")"), Alias::new("n"))
         .from_subquery(union, x.clone())
         .group_by_col((x, Alias::new("p")))
         .to_owned();

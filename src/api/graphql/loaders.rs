@@ -16,6 +16,10 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
+
+use async_graphql::futures_util::future::BoxFuture;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
@@ -140,10 +144,17 @@ where
     }
 }
 
+/// Keys per statement. A level of a query holds at most the product of its
+/// page sizes; each key is one bind parameter, and PostgreSQL takes at most
+/// 65 535 of them per statement (SQLite 32 766), so batches stay well below.
+const MAX_BATCH: usize = 10_000;
+
 macro_rules! loaders {
     ($($e:ident: $by_id:ident, $nested:ident;)*) => {
         /// Every loader of one request.
         pub struct Loaders {
+            /// Bumped each time a resolver reaches for a loader (see [`settle`]).
+            activity: Arc<AtomicU64>,
             /// Partner degrees (`Partner.degree`).
             pub degree: DataLoader<super::stats::DegreeLoader>,
             $(
@@ -154,19 +165,64 @@ macro_rules! loaders {
 
         impl Loaders {
             pub fn new(db: &DatabaseConnection, scope: &Scope) -> Self {
+                let activity = Arc::new(AtomicU64::new(0));
+                let spawn = {
+                    let activity = activity.clone();
+                    move |batch: BoxFuture<'static, ()>| {
+                        let activity = activity.clone();
+                        tokio::spawn(async move {
+                            settle(&activity).await;
+                            batch.await
+                        })
+                    }
+                };
                 Loaders {
-                    degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone() }, tokio::spawn),
+                    activity,
+                    degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone() }, spawn.clone())
+                        .max_batch_size(MAX_BATCH),
                     $(
                         $by_id: DataLoader::new(
                             ById { db: db.clone(), scope: scope.clone(), column: $e::Column::Id, _e: PhantomData },
-                            tokio::spawn,
-                        ),
-                        $nested: DataLoader::new(NestedLoader { db: db.clone(), _e: PhantomData }, tokio::spawn),
+                            spawn.clone(),
+                        )
+                        .max_batch_size(MAX_BATCH),
+                        $nested: DataLoader::new(NestedLoader { db: db.clone(), _e: PhantomData }, spawn.clone())
+                            .max_batch_size(MAX_BATCH),
                     )*
                 }
             }
+
+            /// The loaders, noting that a resolver is about to queue keys.
+            pub fn touch(&self) -> &Self {
+                self.activity.fetch_add(1, AtomicOrdering::Relaxed);
+                self
+            }
         }
     };
+}
+
+/// Waits until the request stops reaching for loaders, before a batch takes
+/// its keys.
+///
+/// A DataLoader batches the keys queued within a short delay of the first
+/// one. On a large level (thousands of parents) the resolvers take longer
+/// than that to queue theirs, so one level would cost several statements,
+/// more as the data grows. Waiting until the resolvers have been quiet for a
+/// few scheduler turns makes a level one statement whatever its size; the
+/// cap keeps a busy server from holding a batch back for long.
+async fn settle(activity: &AtomicU64) {
+    let deadline = Instant::now() + Duration::from_millis(100);
+    let mut seen = activity.load(AtomicOrdering::Relaxed);
+    loop {
+        for _ in 0..4 {
+            tokio::task::yield_now().await;
+        }
+        let now = activity.load(AtomicOrdering::Relaxed);
+        if now == seen || Instant::now() > deadline {
+            return;
+        }
+        seen = now;
+    }
 }
 
 loaders! {

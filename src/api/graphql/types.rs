@@ -25,8 +25,10 @@ use crate::storage::entity::*;
 use crate::storage::list::{Group, Parent, Slice, Sort, empty_group};
 use crate::storage::read::{HasId, Scope, Scoped};
 
+/// The request's loaders. Every load goes through here, which lets the
+/// loaders tell when a level of the query has queued all its keys.
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>()
+    ctx.data_unchecked::<Loaders>().touch()
 }
 
 pub fn scope(ctx: &Context<'_>) -> Scope {

@@ -1,0 +1,616 @@
+//! The GraphQL API over the demo data: paging, filters, orderings, nested
+//! connections, aggregates, error codes, statement counts and the schema's
+//! descriptions. Runs on SQLite, and on PostgreSQL with
+//! `MAILLAGE_TEST_DATABASE_URL`.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_graphql::Request;
+use common::TestDb;
+use maillage::api::graphql::{ApiConfig, AppSchema, Loaders, schema};
+use maillage::bundle::BundleFiles;
+use maillage::storage::Scope;
+use maillage::storage::entity::*;
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde_json::{Value, json};
+
+struct Api {
+    db: DatabaseConnection,
+    schema: AppSchema,
+}
+
+impl Api {
+    fn new(db: &DatabaseConnection) -> Api {
+        Api {
+            db: db.clone(),
+            schema: schema(Some(db.clone()), ApiConfig::default()),
+        }
+    }
+
+    /// The whole response, errors included.
+    async fn raw(&self, query: &str, vars: Value) -> Value {
+        let req = Request::new(query)
+            .variables(async_graphql::Variables::from_json(vars))
+            .data(Loaders::new(&self.db, &Scope::All))
+            .data(Scope::All);
+        serde_json::to_value(self.schema.execute(req).await).unwrap()
+    }
+
+    /// `data`, after checking there was no error.
+    async fn q(&self, query: &str, vars: Value) -> Value {
+        let r = self.raw(query, vars).await;
+        assert!(r.get("errors").is_none(), "{query}\n{r}");
+        r["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error.
+    async fn err(&self, query: &str) -> String {
+        let r = self.raw(query, json!({})).await;
+        r["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {r}"))
+            .to_string()
+    }
+}
+
+fn strs(v: &Value, key: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn search_ignores_case_accents_and_punctuation() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            r#"{ a: partners(filter: { search: "ecole" }) { nodes { name } }
+                 b: partners(filter: { search: "ÉCOLE chance" }) { nodes { name } }
+                 c: territories(filter: { search: "saint jean" }) { nodes { name } }
+                 d: partners(filter: { search: "zzzz" }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(strs(&d["a"]["nodes"], "name").contains(&"École de la 2e Chance de Moselle".to_string()));
+    assert_eq!(strs(&d["b"]["nodes"], "name"), ["École de la 2e Chance de Moselle"]);
+    assert!(strs(&d["c"]["nodes"], "name").contains(&"Le Clos Saint-Jean – Les Sablons".to_string()));
+    assert_eq!(d["d"]["totalCount"], 0);
+}
+
+/// Walks a root list forward with `first`/`after` and backward with
+/// `last`/`before`: both give the whole list, once each, in the same order.
+#[tokio::test]
+async fn pages_cover_a_list_once_forward_and_backward() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let q = r#"query($first: Int, $after: String, $last: Int, $before: String) {
+        partners(first: $first, after: $after, last: $last, before: $before, orderBy: [{ field: KIND }, { field: NAME, direction: DESC }]) {
+          totalCount edges { cursor node { ref kind name } }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"#;
+    let mut forward = vec![];
+    let mut after = Value::Null;
+    loop {
+        let d = api.q(q, json!({ "first": 7, "after": after })).await;
+        let p = &d["partners"];
+        assert_eq!(p["totalCount"], 150);
+        forward.extend(p["edges"].as_array().unwrap().iter().map(|e| e["node"].clone()));
+        if !p["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = p["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(forward.len(), 150);
+    let refs: HashSet<_> = forward.iter().map(|n| n["ref"].as_str().unwrap()).collect();
+    assert_eq!(refs.len(), 150, "a page overlapped another");
+    // The order asked: kind ascending, then name descending (case and accents ignored).
+    for w in forward.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        let ka = a["kind"].as_str().unwrap();
+        let kb = b["kind"].as_str().unwrap();
+        assert!(ka <= kb, "{ka} then {kb}");
+        if ka == kb {
+            let na = maillage::model::text::search_key(a["name"].as_str().unwrap());
+            let nb = maillage::model::text::search_key(b["name"].as_str().unwrap());
+            assert!(na >= nb, "{na} then {nb}");
+        }
+    }
+
+    let mut backward = vec![];
+    let mut before = Value::Null;
+    loop {
+        let d = api.q(q, json!({ "last": 9, "before": before })).await;
+        let p = &d["partners"];
+        let mut page: Vec<Value> = p["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect();
+        page.extend(backward);
+        backward = page;
+        if !p["pageInfo"]["hasPreviousPage"].as_bool().unwrap() {
+            break;
+        }
+        before = p["pageInfo"]["startCursor"].clone();
+    }
+    assert_eq!(forward, backward);
+
+    // A window between two cursors.
+    let d = api.q(q, json!({ "first": 20 })).await;
+    let edges = d["partners"]["edges"].as_array().unwrap();
+    let (c3, c9) = (edges[3]["cursor"].clone(), edges[9]["cursor"].clone());
+    let d = api.q(q, json!({ "first": 100, "after": c3, "before": c9 })).await;
+    let mid: Vec<Value> = d["partners"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(mid, forward[4..9].to_vec());
+}
+
+/// A nested connection pages like a root one, for every parent at once.
+#[tokio::test]
+async fn nested_pages_match_the_whole_nested_list() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let whole = api
+        .q(
+            "{ networks(first: 100) { nodes { ref members(first: 100) { totalCount edges { node { ref } role } } } } }",
+            json!({}),
+        )
+        .await;
+    let memberships = membership::Entity::find().all(&t.db).await.unwrap();
+    let mut per_network: HashMap<String, usize> = HashMap::new();
+    let nets: HashMap<i64, String> = network::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.id, n.r#ref))
+        .collect();
+    for m in &memberships {
+        *per_network.entry(nets[&m.network_id].clone()).or_default() += 1;
+    }
+    for n in whole["networks"]["nodes"].as_array().unwrap() {
+        let r = n["ref"].as_str().unwrap();
+        assert_eq!(
+            n["members"]["totalCount"].as_u64().unwrap() as usize,
+            per_network.get(r).copied().unwrap_or(0),
+            "{r}"
+        );
+    }
+    // Page through every network's members 4 at a time, all networks in each request.
+    let mut walked: HashMap<String, Vec<Value>> = HashMap::new();
+    let mut after = Value::Null;
+    for _ in 0..100 {
+        let d = api
+            .q(
+                "query($after: String) { networks(first: 100) { nodes { ref members(first: 4, after: $after) { edges { cursor node { ref } role } pageInfo { hasNextPage } } } } }",
+                json!({ "after": after }),
+            )
+            .await;
+        let mut more = false;
+        let mut last_cursor = Value::Null;
+        for n in d["networks"]["nodes"].as_array().unwrap() {
+            let m = &n["members"];
+            for e in m["edges"].as_array().unwrap() {
+                walked
+                    .entry(n["ref"].as_str().unwrap().to_string())
+                    .or_default()
+                    .push(json!({ "node": e["node"], "role": e["role"] }));
+                last_cursor = e["cursor"].clone();
+            }
+            more |= m["pageInfo"]["hasNextPage"].as_bool().unwrap();
+        }
+        if !more {
+            break;
+        }
+        // Cursors are positions: the same cursor continues every parent's list.
+        after = last_cursor;
+    }
+    for n in whole["networks"]["nodes"].as_array().unwrap() {
+        let r = n["ref"].as_str().unwrap();
+        let expected: Vec<Value> = n["members"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| json!({ "node": e["node"], "role": e["role"] }))
+            .collect();
+        assert_eq!(walked.get(r).cloned().unwrap_or_default(), expected, "{r}");
+    }
+}
+
+#[tokio::test]
+async fn territory_filters_reach_what_lies_inside() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            r#"{ all: actions { totalCount }
+                 dep: actions(filter: { territory: { ref: "dep-57" } }) { totalCount }
+                 depOnly: actions(filter: { territory: { ref: "dep-57", includeDescendants: false } }) { totalCount }
+                 epci: territory(ref: "epci-245701222") {
+                   actions { totalCount } direct: actions(includeDescendants: false) { totalCount }
+                   descendants(first: 100) { totalCount nodes { kind } }
+                   partnersServing { totalCount } } }"#,
+            json!({}),
+        )
+        .await;
+    // Every demo action takes place in Moselle: the department finds them all,
+    // most through its communes and QPVs.
+    let all = d["all"]["totalCount"].as_u64().unwrap();
+    assert_eq!(d["dep"]["totalCount"].as_u64().unwrap(), all);
+    assert!(d["depOnly"]["totalCount"].as_u64().unwrap() < all);
+    let epci = &d["epci"];
+    assert!(epci["actions"]["totalCount"].as_u64().unwrap() > epci["direct"]["totalCount"].as_u64().unwrap());
+    let kinds: BTreeSet<_> = strs(&epci["descendants"]["nodes"], "kind").into_iter().collect();
+    assert!(kinds.contains("COMMUNE") && kinds.contains("QPV"), "{kinds:?}");
+
+    // A partner serving only a commune is found from the commune's EPCI.
+    let served = partner_territory::Entity::find().all(&t.db).await.unwrap();
+    let territories: HashMap<i64, territory::Model> = territory::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let partners: HashMap<i64, partner::Model> = partner::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let pt = served
+        .iter()
+        .find(|pt| {
+            let p = &partners[&pt.partner_id];
+            territories[&pt.territory_id].kind == maillage::model::TerritoryKind::Commune
+                && served
+                    .iter()
+                    .filter(|o| o.partner_id == pt.partner_id)
+                    .all(|o| territories[&o.territory_id].kind == maillage::model::TerritoryKind::Commune)
+                && p.territory_id
+                    .is_none_or(|s| territories[&s].kind == maillage::model::TerritoryKind::Commune)
+        })
+        .expect("a partner serving communes only");
+    let commune = &territories[&pt.territory_id];
+    let epci = &territories[&commune.parent_id.unwrap()];
+    let p = &partners[&pt.partner_id];
+    let d = api
+        .q(
+            r#"query($epci: String!, $p: String!) {
+                 deep: partners(filter: { territory: { ref: $epci }, refs: [$p] }) { totalCount }
+                 flat: partners(filter: { territory: { ref: $epci, includeDescendants: false }, refs: [$p] }) { totalCount } }"#,
+            json!({ "epci": epci.r#ref, "p": p.r#ref }),
+        )
+        .await;
+    assert_eq!(d["deep"]["totalCount"], 1, "{} serving {}", p.name, commune.name);
+    assert_eq!(d["flat"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn filters_combine_and_match_a_direct_count() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            r#"{ all: actions { totalCount }
+                 youth: actions(filter: { themes: [YOUTH] }) { totalCount }
+                 health: actions(filter: { themes: [HEALTH] }) { totalCount }
+                 either: actions(filter: { or: [{ themes: [YOUTH] }, { themes: [HEALTH] }] }) { totalCount }
+                 notYouth: actions(filter: { not: { themes: [YOUTH] } }) { totalCount }
+                 both: actions(filter: { and: [{ themes: [YOUTH] }, { statuses: [DONE] }] }) { totalCount }
+                 youthDone: actions(filter: { themes: [YOUTH], statuses: [DONE] }) { totalCount }
+                 budget: actions(first: 100, filter: { budget: { min: 10000, max: 50000 } }) { totalCount nodes { budget } }
+                 active: actions(first: 100, filter: { activeOn: "2024-06-01" }) { totalCount nodes { startedOn endedOn } } }"#,
+            json!({}),
+        )
+        .await;
+    let n = |k: &str| d[k]["totalCount"].as_u64().unwrap();
+    assert!(n("youth") > 0 && n("health") > 0);
+    assert_eq!(n("either"), n("youth") + n("health"));
+    assert_eq!(n("notYouth"), n("all") - n("youth"));
+    assert_eq!(n("both"), n("youthDone"));
+
+    let actions = action::Entity::find().all(&t.db).await.unwrap();
+    let in_budget = actions
+        .iter()
+        .filter(|a| a.budget_cents.is_some_and(|b| (1_000_000..=5_000_000).contains(&b)))
+        .count() as u64;
+    assert!(in_budget > 0);
+    assert_eq!(n("budget"), in_budget);
+    let day = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+    let active = actions
+        .iter()
+        .filter(|a| a.started_on.is_none_or(|s| s <= day) && a.ended_on.is_none_or(|e| e >= day))
+        .count() as u64;
+    assert_eq!(n("active"), active);
+}
+
+#[tokio::test]
+async fn orderings_sort_in_sql_with_nulls_last() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            "{ actions(first: 100, orderBy: [{ field: BUDGET, direction: DESC }]) { nodes { budget } } }",
+            json!({}),
+        )
+        .await;
+    let budgets: Vec<Option<f64>> = d["actions"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["budget"].as_f64())
+        .collect();
+    let known: Vec<f64> = budgets.iter().map_while(|b| *b).collect();
+    assert!(known.windows(2).all(|w| w[0] >= w[1]), "{known:?}");
+    assert!(budgets[known.len()..].iter().all(|b| b.is_none()), "nulls come last");
+}
+
+#[tokio::test]
+async fn errors_carry_codes() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    assert_eq!(
+        api.err("{ partners(first: 1000) { totalCount } }").await,
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(api.err("{ partners(last: -1) { totalCount } }").await, "BAD_USER_INPUT");
+    assert_eq!(
+        api.err(r#"{ partners(after: "not a cursor") { totalCount } }"#).await,
+        "BAD_USER_INPUT"
+    );
+    let d = api.q("{ partners(first: 1) { nodes { id } } }", json!({})).await;
+    let partner_id = d["partners"]["nodes"][0]["id"].as_str().unwrap().to_string();
+    // A partner's id where a network's is expected.
+    assert_eq!(
+        api.err(&format!(
+            r#"{{ partners(filter: {{ networks: ["{partner_id}"] }}) {{ totalCount }} }}"#
+        ))
+        .await,
+        "BAD_USER_INPUT"
+    );
+    let d = api
+        .q(r#"{ node(id: "bm9wZTox") { id } nodes(ids: ["x"]) { id } }"#, json!({}))
+        .await;
+    assert_eq!(d["node"], Value::Null);
+    assert_eq!(d["nodes"], json!([null]));
+}
+
+#[tokio::test]
+async fn action_stats_add_up() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            r#"{ total: actionStats { count budgetSum beneficiariesSum }
+                 byTheme: actionStats(groupBy: [THEME]) { key { theme } count budgetSum }
+                 byCommune: actionStats(groupBy: [TERRITORY_COMMUNE]) { key { territory { kind name } } count }
+                 byEpci: actionStats(groupBy: [TERRITORY_EPCI]) { key { territory { kind } } count } }"#,
+            json!({}),
+        )
+        .await;
+    let actions = action::Entity::find().all(&t.db).await.unwrap();
+    assert_eq!(d["total"][0]["count"].as_u64().unwrap() as usize, actions.len());
+    let budget: i64 = actions.iter().filter_map(|a| a.budget_cents).sum();
+    assert!((d["total"][0]["budgetSum"].as_f64().unwrap() - budget as f64 / 100.0).abs() < 0.01);
+    let by_theme: Vec<&Value> = d["byTheme"].as_array().unwrap().iter().collect();
+    assert_eq!(
+        by_theme.iter().map(|g| g["count"].as_u64().unwrap()).sum::<u64>() as usize,
+        actions.len(),
+        "each action in one theme group"
+    );
+    for g in by_theme {
+        let theme = g["key"]["theme"].as_str().unwrap().to_lowercase();
+        let expect: i64 = actions
+            .iter()
+            .filter(|a| a.theme.as_str() == theme)
+            .filter_map(|a| a.budget_cents)
+            .sum();
+        assert!(
+            (g["budgetSum"].as_f64().unwrap() - expect as f64 / 100.0).abs() < 0.01,
+            "{theme}"
+        );
+    }
+    for g in d["byCommune"].as_array().unwrap() {
+        assert_eq!(g["key"]["territory"]["kind"], "COMMUNE");
+    }
+    // One EPCI in the demo: every action placed at or below it counts once.
+    let epci = d["byEpci"].as_array().unwrap();
+    assert_eq!(epci.len(), 1);
+    assert!(epci[0]["count"].as_u64().unwrap() as usize <= actions.len());
+}
+
+#[tokio::test]
+async fn degree_counts_distinct_linked_partners() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            "{ partners(first: 100) { nodes { ref degree net: degree(via: [NETWORK]) rel: degree(via: [RELATION]) } } }",
+            json!({}),
+        )
+        .await;
+    let ids: HashMap<i64, String> = partner::Entity::find()
+        .all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.id, p.r#ref))
+        .collect();
+    type Links = HashMap<String, HashSet<String>>;
+    let (mut net, mut all, mut rel) = (Links::new(), Links::new(), Links::new());
+    let memberships = membership::Entity::find().all(&t.db).await.unwrap();
+    let parts = action_partner::Entity::find().all(&t.db).await.unwrap();
+    let relations = relation::Entity::find().all(&t.db).await.unwrap();
+    let link = |m: &mut Links, a: i64, b: i64| {
+        if a != b {
+            m.entry(ids[&a].clone()).or_default().insert(ids[&b].clone());
+        }
+    };
+    for x in &memberships {
+        for y in memberships.iter().filter(|y| y.network_id == x.network_id) {
+            link(&mut net, x.partner_id, y.partner_id);
+            link(&mut all, x.partner_id, y.partner_id);
+        }
+    }
+    for x in &parts {
+        for y in parts.iter().filter(|y| y.action_id == x.action_id) {
+            link(&mut all, x.partner_id, y.partner_id);
+        }
+    }
+    for r in &relations {
+        for (a, b) in [
+            (r.from_partner_id, r.to_partner_id),
+            (r.to_partner_id, r.from_partner_id),
+        ] {
+            link(&mut rel, a, b);
+            link(&mut all, a, b);
+        }
+    }
+    let size = |m: &Links, r: &str| m.get(r).map_or(0, |s| s.len()) as u64;
+    for n in d["partners"]["nodes"].as_array().unwrap() {
+        let r = n["ref"].as_str().unwrap();
+        assert_eq!(n["degree"].as_u64().unwrap(), size(&all, r), "{r}");
+        assert_eq!(n["net"].as_u64().unwrap(), size(&net, r), "{r}");
+        assert_eq!(n["rel"].as_u64().unwrap(), size(&rel, r), "{r}");
+    }
+}
+
+/// The demo bundle again, with every partner, contact, network and action
+/// ref prefixed: as many new records, in the same territories.
+fn demo_copy(i: usize) -> BundleFiles {
+    let mut out = BundleFiles::default();
+    for (name, bytes) in BundleFiles::demo().files {
+        if name == "territories.csv" {
+            out.files.insert(name, bytes);
+            continue;
+        }
+        let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[..]);
+        let mut w = csv::Writer::from_writer(vec![]);
+        for (n, rec) in r.records().enumerate() {
+            let rec = rec.unwrap();
+            let fields: Vec<String> = rec
+                .iter()
+                .map(|f| {
+                    let is_ref = n > 0
+                        && ["ptn-", "net-", "act-", "ct-"]
+                            .iter()
+                            .any(|p| f.starts_with(p) && f[p.len()..].bytes().all(|b| b.is_ascii_digit()));
+                    if is_ref { format!("c{i}-{f}") } else { f.to_string() }
+                })
+                .collect();
+            w.write_record(&fields).unwrap();
+        }
+        out.files.insert(name, w.into_inner().unwrap());
+    }
+    out
+}
+
+/// Counts the statements a query costs.
+async fn statements(url: &str, query: &str) -> usize {
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut db = maillage::storage::connect(url).await.unwrap();
+    let c = count.clone();
+    db.set_metric_callback(move |i| {
+        if std::env::var_os("SHOW_SQL").is_some() {
+            eprintln!("SQL {}", &i.statement.sql[..i.statement.sql.len().min(120)]);
+        }
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    let api = Api::new(&db);
+    let d = api.q(query, json!({})).await;
+    assert!(!d["networks"]["nodes"].as_array().unwrap().is_empty());
+    count.load(Ordering::SeqCst)
+}
+
+/// No N+1: a 3-level nested query costs the same number of statements on the
+/// demo and on ten times the demo, a number bounded by the query's depth.
+#[tokio::test]
+async fn nested_queries_cost_statements_by_depth_not_by_size() {
+    let query = r#"{ networks(first: 50) { totalCount nodes { name territory { name }
+        members(first: 20, membership: { roles: [PILOT, MEMBER, OPERATOR] }) { totalCount edges { role node { name seat { name }
+          actions(first: 5) { totalCount edges { role node { title theme territories(first: 3) { nodes { name } } } } } } } } } } }"#;
+    let small = TestDb::with_demo().await;
+    let big = TestDb::with_demo().await;
+    for i in 1..10 {
+        maillage::domain::transfer::import(
+            &big.db,
+            &demo_copy(i),
+            Default::default(),
+            &maillage::storage::import::Silent,
+        )
+        .await
+        .expect("import a copy of the demo");
+    }
+    assert_eq!(
+        partner::Entity::find().all(&big.db).await.unwrap().len(),
+        10 * partner::Entity::find().all(&small.db).await.unwrap().len()
+    );
+    let s = statements(&small.url, query).await;
+    let b = statements(&big.url, query).await;
+    assert_eq!(s, b, "statement count grew with the data");
+    // Levels: networks (count + page), network territories, members (page +
+    // partners), seats, actions (page + actions), territories: 9.
+    assert!(s <= 10, "{s} statements for a 4-level query");
+}
+
+/// Every type, field, argument, input field and enum value of the schema
+/// says what it is.
+#[tokio::test]
+async fn every_part_of_the_schema_is_described() {
+    let t = TestDb::new().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            "{ __schema { types { name kind description
+                 fields { name description args { name description } }
+                 inputFields { name description }
+                 enumValues { name description } } } }",
+            json!({}),
+        )
+        .await;
+    let mut missing = vec![];
+    let blank = |v: &Value| v.as_str().is_none_or(|s| s.trim().is_empty());
+    for ty in d["__schema"]["types"].as_array().unwrap() {
+        let name = ty["name"].as_str().unwrap();
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        if blank(&ty["description"]) {
+            missing.push(name.to_string());
+        }
+        for f in ty["fields"].as_array().into_iter().flatten() {
+            if blank(&f["description"]) {
+                missing.push(format!("{name}.{}", f["name"]));
+            }
+            for a in f["args"].as_array().into_iter().flatten() {
+                if blank(&a["description"]) {
+                    missing.push(format!("{name}.{}({})", f["name"], a["name"]));
+                }
+            }
+        }
+        for f in ty["inputFields"].as_array().into_iter().flatten() {
+            if blank(&f["description"]) {
+                missing.push(format!("{name}.{}", f["name"]));
+            }
+        }
+        for v in ty["enumValues"].as_array().into_iter().flatten() {
+            if blank(&v["description"]) {
+                missing.push(format!("{name}.{}", v["name"]));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undescribed: {missing:#?}");
+}
