@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
 
 use super::upsert::{Upsert, delete_ids};
@@ -782,26 +783,31 @@ async fn prune<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Sets `parent_id` of many rows in one statement per batch, without
-/// touching `version` (the upsert that wrote the row already counted it).
+/// Sets `parent_id` of many rows, without touching `version` (the upsert
+/// that wrote the row already counted it). The pairs are joined with
+/// `UPDATE … FROM`: a correlated `(SELECT p FROM v WHERE v.id = t.id)` scans
+/// the whole list for every row, which made this quadratic (8 s of the
+/// national import on PostgreSQL).
 async fn set_parents<C: ConnectionTrait>(db: &C, table: &str, pairs: &[(i64, i64)]) -> Result<()> {
-    let pg = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
-    for chunk in pairs.chunks(5000) {
-        let mut values = Vec::with_capacity(chunk.len() * 2);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (i, (id, parent)) in chunk.iter().enumerate() {
-            values.push(Value::BigInt(Some(*id)));
-            values.push(Value::BigInt(Some(*parent)));
-            rows.push(if pg {
-                format!("(${}::bigint, ${}::bigint)", 2 * i + 1, 2 * i + 2)
-            } else {
-                "(?, ?)".into()
-            });
-        }
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // Two array parameters: one statement whatever the number of rows.
+        let (ids, parents): (Vec<Value>, Vec<Value>) = pairs.iter().map(|(i, p)| ((*i).into(), (*p).into())).unzip();
         let sql = format!(
-            "WITH v(id, p) AS (VALUES {}) UPDATE {table} SET parent_id = (SELECT p FROM v WHERE v.id = {table}.id) \
-             WHERE id IN (SELECT id FROM v)",
-            rows.join(", ")
+            "UPDATE {table} SET parent_id = v.p FROM UNNEST($1::bigint[], $2::bigint[]) AS v(id, p) WHERE {table}.id = v.id"
+        );
+        let values = [ids, parents].map(|v| Value::Array(ArrayType::BigInt, Some(Box::new(v))));
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+            .await?;
+        return Ok(());
+    }
+    for chunk in pairs.chunks(5000) {
+        let values = chunk.iter().flat_map(|(i, p)| [Value::from(*i), Value::from(*p)]).collect::<Vec<_>>();
+        let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "WITH v(id, p) AS (VALUES {rows}) UPDATE {table} SET parent_id = v.p FROM v WHERE {table}.id = v.id"
         );
         db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
             .await?;
