@@ -12,13 +12,86 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ArrayType;
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait, Value,
+};
 
-use super::upsert::{Upsert, delete_ids};
+use super::pg::PgTxn;
+use super::upsert::{Stripped, Upsert, delete_ids};
 use super::{Result, StorageError};
 use crate::bundle::{Bundle, Existing, Present};
 use crate::model::text::search_key;
 use crate::model::*;
+
+/// The transaction an import runs in. On PostgreSQL it holds its own
+/// connection so that rows can be sent by `COPY` (see [`super::pg`]);
+/// elsewhere it is a sea-orm transaction.
+pub enum ImportTxn {
+    Orm(DatabaseTransaction),
+    Postgres(PgTxn),
+}
+
+/// Opens the transaction of an import.
+pub async fn begin(db: &DatabaseConnection) -> Result<ImportTxn> {
+    Ok(if db.get_database_backend() == DbBackend::Postgres {
+        ImportTxn::Postgres(PgTxn::begin(db.get_postgres_connection_pool()).await?)
+    } else {
+        ImportTxn::Orm(db.begin().await?)
+    })
+}
+
+impl ImportTxn {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            ImportTxn::Orm(t) => t.commit().await?,
+            ImportTxn::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            ImportTxn::Orm(t) => t.rollback().await?,
+            ImportTxn::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for ImportTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            ImportTxn::Orm(t) => t.get_database_backend(),
+            ImportTxn::Postgres(t) => t.get_database_backend(),
+        }
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.execute_raw(stmt).await,
+            ImportTxn::Postgres(t) => t.execute_raw(stmt).await,
+        }
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.execute_unprepared(sql).await,
+            ImportTxn::Postgres(t) => t.execute_unprepared(sql).await,
+        }
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.query_one_raw(stmt).await,
+            ImportTxn::Postgres(t) => t.query_one_raw(stmt).await,
+        }
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.query_all_raw(stmt).await,
+            ImportTxn::Postgres(t) => t.query_all_raw(stmt).await,
+        }
+    }
+}
 
 /// What one import did to one table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -163,13 +236,13 @@ fn oid(map: &HashMap<String, i64>, what: &str, r: &Option<String>) -> Result<Val
     }))
 }
 
-struct Writer<'a, C> {
-    db: &'a C,
+struct Writer<'a> {
+    db: &'a ImportTxn,
     now: DateTime<Utc>,
     progress: &'a dyn Progress,
 }
 
-impl<C: ConnectionTrait> Writer<'_, C> {
+impl Writer<'_> {
     /// Upserts the rows of a self-referencing table in file order (so ids,
     /// and thus exports, keep the bundle's order). A parent that was not in
     /// the database before is written as NULL first, then set by one batched
@@ -190,7 +263,8 @@ impl<C: ConnectionTrait> Writer<'_, C> {
             .map(|(i, (_, parent))| row(i, Value::BigInt(parent.and_then(|p| before.get(p).copied()))))
             .collect::<Result<Vec<_>>>()?;
         self.progress.advance(values.len() as u64);
-        let written = up.run(self.db, values).await?;
+        let stripped = Stripped::if_empty(self.db, up.table).await?;
+        let written = up.run(self.db, values, stripped.is_some()).await?;
         let map = ref_map(self.db, up.table).await?;
         let mut late = vec![];
         for (id, parent) in &rows {
@@ -201,12 +275,19 @@ impl<C: ConnectionTrait> Writer<'_, C> {
             }
         }
         set_parents(self.db, up.table, &late).await?;
+        if let Some(s) = stripped {
+            s.restore(self.db).await?;
+        }
         Ok((written, map))
     }
 
     async fn flat(&self, up: &Upsert<'_>, rows: Vec<Vec<Value>>) -> Result<u64> {
         let n = rows.len() as u64;
-        let w = up.run(self.db, rows).await?;
+        let stripped = Stripped::if_empty(self.db, up.table).await?;
+        let w = up.run(self.db, rows, stripped.is_some()).await?;
+        if let Some(s) = stripped {
+            s.restore(self.db).await?;
+        }
         self.progress.advance(n);
         Ok(w)
     }
@@ -257,12 +338,7 @@ macro_rules! cols {
 
 /// Writes a validated bundle; with `replace`, removes what the bundle does
 /// not hold (in the files it carries). Runs inside the caller's transaction.
-pub async fn write<C: ConnectionTrait>(
-    db: &C,
-    b: &Bundle,
-    replace: bool,
-    progress: &dyn Progress,
-) -> Result<ImportSummary> {
+pub async fn write(db: &ImportTxn, b: &Bundle, replace: bool, progress: &dyn Progress) -> Result<ImportSummary> {
     let w = Writer {
         db,
         now: Utc::now(),
@@ -604,7 +680,7 @@ pub async fn write<C: ConnectionTrait>(
             }
             rows.push(row);
         }
-        let written = up.run(db, demoted).await? + w.flat(&up, rows).await?;
+        let written = up.run(db, demoted, false).await? + w.flat(&up, rows).await?;
         summary.tables.push(TableSummary {
             table: "action_partners",
             rows: keys.len() as u64,
@@ -804,7 +880,10 @@ async fn set_parents<C: ConnectionTrait>(db: &C, table: &str, pairs: &[(i64, i64
         return Ok(());
     }
     for chunk in pairs.chunks(5000) {
-        let values = chunk.iter().flat_map(|(i, p)| [Value::from(*i), Value::from(*p)]).collect::<Vec<_>>();
+        let values = chunk
+            .iter()
+            .flat_map(|(i, p)| [Value::from(*i), Value::from(*p)])
+            .collect::<Vec<_>>();
         let rows = vec!["(?, ?)"; chunk.len()].join(", ");
         let sql = format!(
             "WITH v(id, p) AS (VALUES {rows}) UPDATE {table} SET parent_id = v.p FROM v WHERE {table}.id = v.id"

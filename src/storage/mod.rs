@@ -7,6 +7,7 @@
 pub mod entity;
 pub mod export;
 pub mod import;
+mod pg;
 pub mod read;
 mod upsert;
 
