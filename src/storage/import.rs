@@ -1,12 +1,13 @@
 //! Writing a validated bundle into the database.
 //!
-//! The caller opens the transaction, loads [`existing`] in it, validates the
+//! The caller opens the transaction ([`begin`]), loads [`existing`] in it, validates the
 //! bundle against it (domain layer) and calls [`write`]; so validation and
 //! writes see the same data, and an error anywhere rolls everything back.
 //!
 //! Records are matched by their external id (`ref`) and link rows by their
-//! natural key, so re-importing updates in place. Rows are written in large
-//! multi-row statements (see [`super::upsert`]), parents before children.
+//! natural key, so re-importing updates in place. Rows are written in bulk
+//! (large multi-row statements, or `COPY` on PostgreSQL: see
+//! [`super::upsert`]), parents before children.
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,5 +1,6 @@
-//! Batched multi-row `INSERT … ON CONFLICT … DO UPDATE`, the one write path
-//! of bulk imports.
+//! Bulk upserts, the one write path of imports: batched multi-row `INSERT …
+//! ON CONFLICT … DO UPDATE` on SQLite; `COPY` into the table or into a
+//! staging table merged by one `INSERT … SELECT … ON CONFLICT` on PostgreSQL.
 //!
 //! A row whose values did not change is left alone (the `WHERE … IS DISTINCT
 //! FROM` guard), so re-importing the same bundle bumps no `version` and no
