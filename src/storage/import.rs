@@ -1,8 +1,9 @@
 //! Writing a validated bundle into the database.
 //!
-//! The caller opens the transaction ([`begin`]), loads [`existing`] in it, validates the
-//! bundle against it (domain layer) and calls [`write`]; so validation and
-//! writes see the same data, and an error anywhere rolls everything back.
+//! The caller opens the transaction ([`begin`]), loads [`existing`] in it,
+//! validates the bundle against it (domain layer) and calls [`write`]; so
+//! validation and writes see the same data, and an error anywhere rolls
+//! everything back.
 //!
 //! Records are matched by their external id (`ref`) and link rows by their
 //! natural key, so re-importing updates in place. Rows are written in bulk
