@@ -62,7 +62,7 @@ pub async fn import(
     opts: ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, TransferError> {
-    let txn = db.begin().await?;
+    let txn = storage::import::begin(db).await?;
     // Which files the bundle carries decides what --replace may prune, and so
     // what an incremental reference may still point at.
     let carried = carried(files);

@@ -1,23 +1,99 @@
 //! Writing a validated bundle into the database.
 //!
-//! The caller opens the transaction, loads [`existing`] in it, validates the
-//! bundle against it (domain layer) and calls [`write`]; so validation and
-//! writes see the same data, and an error anywhere rolls everything back.
+//! The caller opens the transaction ([`begin`]), loads [`existing`] in it,
+//! validates the bundle against it (domain layer) and calls [`write`]; so
+//! validation and writes see the same data, and an error anywhere rolls
+//! everything back.
 //!
 //! Records are matched by their external id (`ref`) and link rows by their
-//! natural key, so re-importing updates in place. Rows are written in large
-//! multi-row statements (see [`super::upsert`]), parents before children.
+//! natural key, so re-importing updates in place. Rows are written in bulk
+//! (large multi-row statements, or `COPY` on PostgreSQL: see
+//! [`super::upsert`]), parents before children.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
+use sea_orm::sea_query::ArrayType;
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait, Value,
+};
 
-use super::upsert::{Upsert, delete_ids};
+use super::pg::PgTxn;
+use super::upsert::{Stripped, Upsert, delete_ids};
 use super::{Result, StorageError};
 use crate::bundle::{Bundle, Existing, Present};
 use crate::model::text::search_key;
 use crate::model::*;
+
+/// The transaction an import runs in. On PostgreSQL it holds its own
+/// connection so that rows can be sent by `COPY` (see [`super::pg`]);
+/// elsewhere it is a sea-orm transaction.
+pub enum ImportTxn {
+    Orm(DatabaseTransaction),
+    Postgres(PgTxn),
+}
+
+/// Opens the transaction of an import.
+pub async fn begin(db: &DatabaseConnection) -> Result<ImportTxn> {
+    Ok(if db.get_database_backend() == DbBackend::Postgres {
+        ImportTxn::Postgres(PgTxn::begin(db.get_postgres_connection_pool()).await?)
+    } else {
+        ImportTxn::Orm(db.begin().await?)
+    })
+}
+
+impl ImportTxn {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            ImportTxn::Orm(t) => t.commit().await?,
+            ImportTxn::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            ImportTxn::Orm(t) => t.rollback().await?,
+            ImportTxn::Postgres(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for ImportTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            ImportTxn::Orm(t) => t.get_database_backend(),
+            ImportTxn::Postgres(t) => t.get_database_backend(),
+        }
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.execute_raw(stmt).await,
+            ImportTxn::Postgres(t) => t.execute_raw(stmt).await,
+        }
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.execute_unprepared(sql).await,
+            ImportTxn::Postgres(t) => t.execute_unprepared(sql).await,
+        }
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.query_one_raw(stmt).await,
+            ImportTxn::Postgres(t) => t.query_one_raw(stmt).await,
+        }
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            ImportTxn::Orm(t) => t.query_all_raw(stmt).await,
+            ImportTxn::Postgres(t) => t.query_all_raw(stmt).await,
+        }
+    }
+}
 
 /// What one import did to one table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -162,13 +238,13 @@ fn oid(map: &HashMap<String, i64>, what: &str, r: &Option<String>) -> Result<Val
     }))
 }
 
-struct Writer<'a, C> {
-    db: &'a C,
+struct Writer<'a> {
+    db: &'a ImportTxn,
     now: DateTime<Utc>,
     progress: &'a dyn Progress,
 }
 
-impl<C: ConnectionTrait> Writer<'_, C> {
+impl Writer<'_> {
     /// Upserts the rows of a self-referencing table in file order (so ids,
     /// and thus exports, keep the bundle's order). A parent that was not in
     /// the database before is written as NULL first, then set by one batched
@@ -189,7 +265,8 @@ impl<C: ConnectionTrait> Writer<'_, C> {
             .map(|(i, (_, parent))| row(i, Value::BigInt(parent.and_then(|p| before.get(p).copied()))))
             .collect::<Result<Vec<_>>>()?;
         self.progress.advance(values.len() as u64);
-        let written = up.run(self.db, values).await?;
+        let stripped = Stripped::if_empty(self.db, up.table).await?;
+        let written = up.run(self.db, values, stripped.is_some()).await?;
         let map = ref_map(self.db, up.table).await?;
         let mut late = vec![];
         for (id, parent) in &rows {
@@ -200,12 +277,19 @@ impl<C: ConnectionTrait> Writer<'_, C> {
             }
         }
         set_parents(self.db, up.table, &late).await?;
+        if let Some(s) = stripped {
+            s.restore(self.db).await?;
+        }
         Ok((written, map))
     }
 
     async fn flat(&self, up: &Upsert<'_>, rows: Vec<Vec<Value>>) -> Result<u64> {
         let n = rows.len() as u64;
-        let w = up.run(self.db, rows).await?;
+        let stripped = Stripped::if_empty(self.db, up.table).await?;
+        let w = up.run(self.db, rows, stripped.is_some()).await?;
+        if let Some(s) = stripped {
+            s.restore(self.db).await?;
+        }
         self.progress.advance(n);
         Ok(w)
     }
@@ -256,12 +340,7 @@ macro_rules! cols {
 
 /// Writes a validated bundle; with `replace`, removes what the bundle does
 /// not hold (in the files it carries). Runs inside the caller's transaction.
-pub async fn write<C: ConnectionTrait>(
-    db: &C,
-    b: &Bundle,
-    replace: bool,
-    progress: &dyn Progress,
-) -> Result<ImportSummary> {
+pub async fn write(db: &ImportTxn, b: &Bundle, replace: bool, progress: &dyn Progress) -> Result<ImportSummary> {
     let w = Writer {
         db,
         now: Utc::now(),
@@ -603,7 +682,7 @@ pub async fn write<C: ConnectionTrait>(
             }
             rows.push(row);
         }
-        let written = up.run(db, demoted).await? + w.flat(&up, rows).await?;
+        let written = up.run(db, demoted, false).await? + w.flat(&up, rows).await?;
         summary.tables.push(TableSummary {
             table: "action_partners",
             rows: keys.len() as u64,
@@ -782,26 +861,34 @@ async fn prune<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Sets `parent_id` of many rows in one statement per batch, without
-/// touching `version` (the upsert that wrote the row already counted it).
+/// Sets `parent_id` of many rows, without touching `version` (the upsert
+/// that wrote the row already counted it). The pairs are joined with
+/// `UPDATE … FROM`: a correlated `(SELECT p FROM v WHERE v.id = t.id)` scans
+/// the whole list for every row, which made this quadratic (8 s of the
+/// national import on PostgreSQL).
 async fn set_parents<C: ConnectionTrait>(db: &C, table: &str, pairs: &[(i64, i64)]) -> Result<()> {
-    let pg = db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
-    for chunk in pairs.chunks(5000) {
-        let mut values = Vec::with_capacity(chunk.len() * 2);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (i, (id, parent)) in chunk.iter().enumerate() {
-            values.push(Value::BigInt(Some(*id)));
-            values.push(Value::BigInt(Some(*parent)));
-            rows.push(if pg {
-                format!("(${}::bigint, ${}::bigint)", 2 * i + 1, 2 * i + 2)
-            } else {
-                "(?, ?)".into()
-            });
-        }
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        // Two array parameters: one statement whatever the number of rows.
+        let (ids, parents): (Vec<Value>, Vec<Value>) = pairs.iter().map(|(i, p)| ((*i).into(), (*p).into())).unzip();
         let sql = format!(
-            "WITH v(id, p) AS (VALUES {}) UPDATE {table} SET parent_id = (SELECT p FROM v WHERE v.id = {table}.id) \
-             WHERE id IN (SELECT id FROM v)",
-            rows.join(", ")
+            "UPDATE {table} SET parent_id = v.p FROM UNNEST($1::bigint[], $2::bigint[]) AS v(id, p) WHERE {table}.id = v.id"
+        );
+        let values = [ids, parents].map(|v| Value::Array(ArrayType::BigInt, Some(Box::new(v))));
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+            .await?;
+        return Ok(());
+    }
+    for chunk in pairs.chunks(5000) {
+        let values = chunk
+            .iter()
+            .flat_map(|(i, p)| [Value::from(*i), Value::from(*p)])
+            .collect::<Vec<_>>();
+        let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "WITH v(id, p) AS (VALUES {rows}) UPDATE {table} SET parent_id = v.p FROM v WHERE {table}.id = v.id"
         );
         db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
             .await?;

@@ -9,6 +9,7 @@ pub mod entity;
 pub mod export;
 pub mod import;
 pub mod list;
+mod pg;
 pub mod read;
 pub mod stats;
 mod upsert;

@@ -1,12 +1,16 @@
-//! Batched multi-row `INSERT … ON CONFLICT … DO UPDATE`, the one write path
-//! of bulk imports.
+//! Bulk upserts, the one write path of imports: batched multi-row `INSERT …
+//! ON CONFLICT … DO UPDATE` on SQLite; `COPY` into the table or into a
+//! staging table merged by one `INSERT … SELECT … ON CONFLICT` on PostgreSQL.
 //!
 //! A row whose values did not change is left alone (the `WHERE … IS DISTINCT
 //! FROM` guard), so re-importing the same bundle bumps no `version` and no
 //! `updated_at`: optimistic concurrency only sees real edits.
 
-use sea_orm::sea_query::{Alias, ArrayType, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
+
+use super::import::ImportTxn;
+use super::pg::{CopyRow, PgTxn};
 
 /// Bound parameters per statement: under SQLite's 32 766 and PostgreSQL's
 /// 65 535, and large enough that per-statement costs vanish.
@@ -29,7 +33,10 @@ impl Upsert<'_> {
     }
 
     /// Writes `rows`; returns how many rows were inserted or changed.
-    pub async fn run<C: ConnectionTrait>(&self, db: &C, rows: Vec<Vec<Value>>) -> Result<u64, DbErr> {
+    /// `fresh`: the table was empty before the import (see [`Stripped`])
+    /// and the bundle holds no duplicate keys (validated): no conflict can
+    /// arise, so rows are plainly inserted.
+    pub async fn run(&self, db: &ImportTxn, rows: Vec<Vec<Value>>, fresh: bool) -> Result<u64, DbErr> {
         let t = self.table;
         let updated: Vec<&str> = self
             .columns
@@ -43,6 +50,13 @@ impl Upsert<'_> {
             .filter(|c| **c != "updated_at")
             .map(|c| format!("\"{t}\".\"{c}\" IS DISTINCT FROM excluded.\"{c}\""))
             .collect();
+        let orm = match db {
+            ImportTxn::Postgres(pg) => {
+                let action = (!fresh).then(|| self.conflict_action(&updated, &compared));
+                return self.run_copy(pg, rows, action).await;
+            }
+            ImportTxn::Orm(orm) => orm,
+        };
         let mut conflict = OnConflict::columns(self.key.iter().map(|c| Alias::new(*c)));
         if compared.is_empty() {
             conflict.do_nothing();
@@ -55,9 +69,6 @@ impl Upsert<'_> {
                 )
                 .action_and_where(Expr::cust(compared.join(" OR ")));
         }
-        if db.get_database_backend() == DatabaseBackend::Postgres {
-            return self.run_unnest(db, rows, &updated, &compared).await;
-        }
         let mut written = 0;
         let per = self.rows_per_statement();
         let mut rows = rows.into_iter().peekable();
@@ -68,117 +79,136 @@ impl Upsert<'_> {
             for row in rows.by_ref().take(per) {
                 q.values_panic(row.into_iter().map(Into::into));
             }
-            q.on_conflict(conflict.clone());
-            written += db.execute(&q).await?.rows_affected();
+            if !fresh {
+                q.on_conflict(conflict.clone());
+            }
+            written += orm.execute(&q).await?.rows_affected();
         }
         Ok(written)
     }
 }
 
 impl Upsert<'_> {
-    /// PostgreSQL: one array parameter per column, `INSERT … SELECT * FROM
-    /// UNNEST(…)`. The statement text is the same for every batch and tiny,
-    /// so PostgreSQL parses and plans it once per batch instead of parsing
-    /// thousands of placeholders: about twice as fast as multi-row VALUES.
-    async fn run_unnest<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        rows: Vec<Vec<Value>>,
-        updated: &[&str],
-        compared: &[String],
-    ) -> Result<u64, DbErr> {
-        let Some(first) = rows.first() else { return Ok(0) };
-        let types: Vec<&str> = first.iter().map(pg_type).collect::<Result<_, _>>()?;
-        let t = self.table;
-        let cols = self
-            .columns
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        // Every column travels as text[] ('' for NULL: sea-query cannot bind
-        // arrays with NULL elements) and is cast back here.
-        let casts = types
-            .iter()
-            .enumerate()
-            .map(|(i, ty)| format!("NULLIF(u{i}, '')::{ty}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let params = (0..types.len())
-            .map(|i| format!("${}::text[]", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let names = (0..types.len()).map(|i| format!("u{i}")).collect::<Vec<_>>().join(", ");
-        let key = self
-            .key
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let action = if compared.is_empty() {
-            "DO NOTHING".to_owned()
-        } else {
-            let set = updated
-                .iter()
-                .map(|c| format!("\"{c}\" = excluded.\"{c}\""))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!(
-                "DO UPDATE SET {set}, \"version\" = \"{t}\".\"version\" + 1 WHERE {}",
-                compared.join(" OR ")
-            )
-        };
-        let sql = format!(
-            "INSERT INTO \"{t}\" ({cols}) SELECT {casts} FROM UNNEST({params}) AS u({names}) ON CONFLICT ({key}) {action}"
-        );
-        let mut written = 0;
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let mut columns: Vec<Vec<Value>> = vec![Vec::with_capacity(UNNEST_ROWS); types.len()];
-            for row in rows.by_ref().take(UNNEST_ROWS) {
-                for (c, v) in row.into_iter().enumerate() {
-                    columns[c].push(Value::String(Some(as_text(v)?)));
-                }
-            }
-            let values = columns
-                .into_iter()
-                .map(|vals| Value::Array(ArrayType::String, Some(Box::new(vals))))
-                .collect::<Vec<_>>();
-            let stmt = Statement::from_sql_and_values(DatabaseBackend::Postgres, &sql, values);
-            written += db.execute_raw(stmt).await?.rows_affected();
+    fn quoted(cols: &[&str]) -> String {
+        cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The `ON CONFLICT` clause of [`Upsert::run`], as PostgreSQL text.
+    fn conflict_action(&self, updated: &[&str], compared: &[String]) -> String {
+        let (t, key) = (self.table, Self::quoted(self.key));
+        if compared.is_empty() {
+            return format!("ON CONFLICT ({key}) DO NOTHING");
         }
+        let set = updated
+            .iter()
+            .map(|c| format!("\"{c}\" = excluded.\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "ON CONFLICT ({key}) DO UPDATE SET {set}, \"version\" = \"{t}\".\"version\" + 1 WHERE {}",
+            compared.join(" OR ")
+        )
+    }
+
+    /// PostgreSQL: the rows travel by `COPY` (text format, streamed). Into
+    /// the table itself when it was empty (`action` is `None`): nothing to
+    /// merge with, and COPY inserts several times faster than `INSERT`.
+    /// Otherwise into a temporary staging table, merged by one `INSERT …
+    /// SELECT … ON CONFLICT` in file order (the `ord` identity column
+    /// numbers the rows as they arrive), so new rows get ids in file order.
+    async fn run_copy(&self, pg: &PgTxn, rows: Vec<Vec<Value>>, action: Option<String>) -> Result<u64, DbErr> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let (t, cols) = (self.table, Self::quoted(self.columns));
+        let fill = |i: usize, r: &mut CopyRow| rows[i].iter().try_for_each(|v| r.value(v));
+        let Some(action) = action else {
+            return pg
+                .copy_in(&format!("COPY \"{t}\" ({cols}) FROM STDIN"), rows.len(), fill)
+                .await;
+        };
+        let stage = format!("\"stage_{t}\"");
+        pg.execute_unprepared(&format!(
+            "CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM \"{t}\" WITH NO DATA; \
+             ALTER TABLE {stage} ADD COLUMN ord bigint GENERATED ALWAYS AS IDENTITY"
+        ))
+        .await?;
+        pg.copy_in(&format!("COPY {stage} ({cols}) FROM STDIN"), rows.len(), fill)
+            .await?;
+        let written = pg
+            .execute_unprepared(&format!(
+                "INSERT INTO \"{t}\" ({cols}) SELECT {cols} FROM {stage} ORDER BY ord {action}"
+            ))
+            .await?
+            .rows_affected();
+        // Dropped now rather than at commit: a table may be written twice
+        // (demoted leads, then all its rows).
+        pg.execute_unprepared(&format!("DROP TABLE {stage}")).await?;
         Ok(written)
     }
 }
 
-const UNNEST_ROWS: usize = 10_000;
-
-/// The SQL type of a column, from the (typed, possibly null) value of its first row.
-fn pg_type(v: &Value) -> Result<&'static str, DbErr> {
-    Ok(match v {
-        Value::String(_) => "text",
-        Value::BigInt(_) => "bigint",
-        Value::Int(_) => "integer",
-        Value::Double(_) => "float8",
-        Value::ChronoDate(_) => "date",
-        Value::ChronoDateTimeUtc(_) => "timestamptz",
-        other => return Err(DbErr::Custom(format!("bulk write: unsupported value {other:?}"))),
-    })
+/// PostgreSQL, loading into a table that was empty: its foreign keys and
+/// non-unique indexes are dropped for the load and rebuilt right after it,
+/// in the same transaction. Checking a foreign key row by row (a trigger
+/// call and an index probe each) and maintaining indexes row by row cost
+/// several times more than validating the constraint in one join and
+/// building the index by sorting (relations of the national bundle: 8.4 s
+/// down to 1.7 s). A table that already holds rows keeps them: rebuilding
+/// would cost in proportion to what it holds, not to what the bundle
+/// brings. Unique indexes stay: they back `ON CONFLICT`, the one-lead rule
+/// and the `ref` lookups that follow the load.
+pub struct Stripped {
+    /// `CREATE INDEX …` and `ALTER TABLE … ADD CONSTRAINT …`, as PostgreSQL
+    /// itself describes the dropped objects (so nothing here repeats the
+    /// migrations).
+    restore: Vec<String>,
 }
 
-/// The text PostgreSQL casts back to the value ('' is NULL; bundles have no
-/// empty strings: an empty field is an absent value). Floats print in the
-/// shortest form that parses back to the same number.
-fn as_text(v: Value) -> Result<String, DbErr> {
-    Ok(match v {
-        Value::String(s) => s.unwrap_or_default(),
-        Value::BigInt(n) => n.map(|n| n.to_string()).unwrap_or_default(),
-        Value::Int(n) => n.map(|n| n.to_string()).unwrap_or_default(),
-        Value::Double(f) => f.map(|f| f.to_string()).unwrap_or_default(),
-        Value::ChronoDate(d) => d.map(|d| d.to_string()).unwrap_or_default(),
-        Value::ChronoDateTimeUtc(t) => t.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        other => return Err(DbErr::Custom(format!("bulk write: unsupported value {other:?}"))),
-    })
+impl Stripped {
+    /// Strips `table` when it is empty on PostgreSQL; `None` otherwise
+    /// (the table is then written with its checks and indexes in place).
+    pub async fn if_empty<C: ConnectionTrait>(db: &C, table: &str) -> Result<Option<Self>, DbErr> {
+        let backend = db.get_database_backend();
+        if backend != DatabaseBackend::Postgres {
+            return Ok(None);
+        }
+        let q = |sql: String| Statement::from_string(backend, sql);
+        let has_rows = db
+            .query_one_raw(q(format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")")))
+            .await?
+            .map(|r| r.try_get_by_index::<bool>(0))
+            .transpose()?
+            .unwrap_or(false);
+        if has_rows {
+            return Ok(None);
+        }
+        let objects = db
+            .query_all_raw(q(format!(
+                "SELECT 'ALTER TABLE \"{table}\" DROP CONSTRAINT ' || quote_ident(conname), \
+                        'ALTER TABLE \"{table}\" ADD CONSTRAINT ' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid), 2 \
+                   FROM pg_constraint WHERE conrelid = '\"{table}\"'::regclass AND contype = 'f' \
+                 UNION ALL \
+                 SELECT 'DROP INDEX ' || indexrelid::regclass::text, pg_get_indexdef(indexrelid), 1 \
+                   FROM pg_index WHERE indrelid = '\"{table}\"'::regclass AND NOT indisunique \
+                 ORDER BY 3"
+            )))
+            .await?;
+        let mut restore = Vec::with_capacity(objects.len());
+        for o in objects {
+            db.execute_unprepared(&o.try_get_by_index::<String>(0)?).await?;
+            restore.push(o.try_get_by_index::<String>(1)?);
+        }
+        Ok(Some(Stripped { restore }))
+    }
+
+    /// Rebuilds the indexes, then validates and restores the foreign keys.
+    pub async fn restore<C: ConnectionTrait>(self, db: &C) -> Result<(), DbErr> {
+        for sql in self.restore {
+            db.execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Deletes rows by id, in batches.
