@@ -69,6 +69,7 @@ pub struct ActionStatsKey {
     year: Option<i64>,
 }
 
+/// The key of a group: one field per dimension asked for, the others null.
 #[Object]
 impl ActionStatsKey {
     /// The theme, when grouping by `THEME`.

@@ -108,6 +108,10 @@ pub struct Territory(pub territory::Model);
 
 node_connection!(TerritoryConnection, TerritoryEdge, Territory, "territory");
 
+/// A territory of the administrative tree: region › department › EPCI
+/// (établissement public de coopération intercommunale: an
+/// intercommunality) › commune › district, or QPV (quartier prioritaire de
+/// la politique de la ville: a priority neighbourhood of the urban policy).
 #[Object]
 impl Territory {
     /// Opaque global id.
@@ -451,6 +455,10 @@ pub struct Partner(pub partner::Model);
 
 node_connection!(PartnerConnection, PartnerEdge, Partner, "partner");
 
+/// A partner: an organisation that works with the directorate (Mission
+/// Locale, France Travail, CCAS — centre communal d'action sociale —, the
+/// Département, State services, police and justice, schools, social
+/// landlords, prevention clubs, associations…).
 #[Object]
 impl Partner {
     /// Opaque global id.
@@ -871,6 +879,8 @@ pub struct Contact(pub contact::Model);
 
 node_connection!(ContactConnection, ContactEdge, Contact, "contact");
 
+/// A contact person at a partner. Personal data (GDPR): who may read the
+/// name, e-mail and phone is decided by the viewer's role.
 #[Object]
 impl Contact {
     /// Opaque global id.
@@ -931,6 +941,12 @@ pub struct Network(pub network::Model);
 
 node_connection!(NetworkConnection, NetworkEdge, Network, "network");
 
+/// A network or instance where partners sit together: CISPD/CLSPD (conseil
+/// intercommunal / local de sécurité et de prévention de la délinquance),
+/// GLTD (groupe local de traitement de la délinquance, led by the
+/// prosecutor), CDDF (conseil des droits et devoirs des familles), social
+/// mediation, the contrat de ville (the town's urban-policy contract) and its
+/// thematic groups, youth networks…
 #[Object]
 impl Network {
     /// Opaque global id.
@@ -1109,6 +1125,7 @@ impl Network {
 #[derive(Clone)]
 pub struct Membership(pub membership::Model);
 
+/// A partner's seat in a network, with its role and dates.
 #[Object]
 impl Membership {
     /// Opaque global id.
@@ -1161,6 +1178,9 @@ pub struct Action(pub action::Model);
 
 node_connection!(ActionConnection, ActionEdge, Action, "action");
 
+/// A shared action: a project several partners run together (a lead,
+/// co-partners, funders), with a theme, a status, dates, a budget, its
+/// beneficiaries and the territories it takes place in.
 #[Object]
 impl Action {
     /// Opaque global id.
@@ -1341,6 +1361,7 @@ impl Action {
 #[derive(Clone)]
 pub struct Participation(pub action_partner::Model);
 
+/// A partner's part in a shared action.
 #[Object]
 impl Participation {
     /// Opaque global id.
@@ -1384,6 +1405,8 @@ impl Participation {
 #[derive(Clone)]
 pub struct PartnerRelation(pub relation::Model);
 
+/// A declared, directed relation between two partners (a convention, a
+/// funding, referrals of people, coordination…).
 #[Object]
 impl PartnerRelation {
     /// Opaque global id.
