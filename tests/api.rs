@@ -115,7 +115,10 @@ async fn pages_cover_a_list_once_forward_and_backward() {
         let name = v.as_str().unwrap();
         maillage::model::PartnerKind::ALL
             .iter()
-            .find(|k| async_graphql::resolver_utils::enum_value(**k) == async_graphql::Value::Enum(async_graphql::Name::new(name)))
+            .find(|k| {
+                async_graphql::resolver_utils::enum_value(**k)
+                    == async_graphql::Value::Enum(async_graphql::Name::new(name))
+            })
             .unwrap()
             .as_str()
     };
@@ -623,4 +626,63 @@ async fn every_part_of_the_schema_is_described() {
         }
     }
     assert!(missing.is_empty(), "undescribed: {missing:#?}");
+}
+
+/// The ready-to-run operations of `examples/graphql/` answer something
+/// substantial on the demo data.
+#[tokio::test]
+async fn the_three_users_examples_give_real_answers() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let count = |v: &Value| v.as_array().map_or(0, |a| a.len());
+
+    let d = api
+        .q(include_str!("../examples/graphql/analyst.graphql"), json!({}))
+        .await;
+    let cispds = d["networks"]["nodes"].as_array().unwrap();
+    assert!(!cispds.is_empty());
+    let members: Vec<&Value> = cispds
+        .iter()
+        .flat_map(|n| n["members"]["edges"].as_array().unwrap())
+        .collect();
+    assert!(!members.is_empty(), "no CISPD member works on youth in a QPV: {d}");
+    for m in &members {
+        let acts = m["node"]["actions"]["edges"].as_array().unwrap();
+        assert!(!acts.is_empty(), "{m}");
+        for a in acts {
+            assert!(count(&a["node"]["territories"]["nodes"]) > 0, "{a}");
+        }
+    }
+    assert!(count(&d["youthInQpvs"]) > 0);
+
+    let d = api
+        .q(include_str!("../examples/graphql/portal.graphql"), json!({}))
+        .await;
+    let p = &d["partner"];
+    assert_eq!(p["name"], "Mission Locale du Val de Fensch");
+    assert!(count(&p["contacts"]["nodes"]) > 0, "{p}");
+    assert!(count(&p["networks"]["edges"]) > 0, "{p}");
+    assert!(count(&p["actions"]["edges"]) > 0, "{p}");
+    assert!(count(&p["seat"]["ancestors"]) >= 2, "{p}");
+    assert!(p["degree"].as_u64().unwrap() > 10);
+
+    let d = api.q(include_str!("../examples/graphql/map.graphql"), json!({})).await;
+    let nodes = d["partners"]["nodes"].as_array().unwrap();
+    assert!(nodes.len() > 50, "{} nodes", nodes.len());
+    let ids: HashSet<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    let membership_edges: usize = d["networks"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| count(&n["members"]["edges"]))
+        .sum();
+    let relation_edges = nodes
+        .iter()
+        .flat_map(|n| n["relationsOut"]["edges"].as_array().unwrap())
+        .filter(|e| ids.contains(e["node"]["id"].as_str().unwrap()))
+        .count();
+    assert!(
+        membership_edges > 50 && relation_edges > 50,
+        "{membership_edges} {relation_edges}"
+    );
 }

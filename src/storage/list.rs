@@ -312,7 +312,7 @@ mod tests {
                     nullable: true
                 }]
             ),
-            "(\"t\".\"name\" IS NULL), \"t\".\"name\" ASC, \"t\".\"id\" ASC"
+            "(\"t\".\"name\" IS NULL) ASC, \"t\".\"name\" ASC, \"t\".\"id\" ASC"
         );
     }
 }

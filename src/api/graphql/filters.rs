@@ -180,6 +180,10 @@ pub struct PartnerFilter {
     pub networks: Option<Vec<ID>>,
     /// Partners taking part in one of these actions.
     pub actions: Option<Vec<ID>>,
+    /// Partners taking part (any role) in at least one action this filter keeps.
+    pub takes_part_in: Option<Box<ActionFilter>>,
+    /// Partners sitting (any role, any date) in at least one network this filter keeps.
+    pub sits_in: Option<Box<NetworkFilter>>,
     /// All of these filters.
     pub and: Option<Vec<PartnerFilter>>,
     /// At least one of these filters.
@@ -223,6 +227,24 @@ impl PartnerFilter {
             let ids = expect_all(Kind::Action, "actions", a)?;
             let q = cond::select(action_partner::Column::PartnerId, action_partner::Entity)
                 .and_where(action_partner::Column::ActionId.is_in(ids))
+                .to_owned();
+            c = c.add(cond::in_subquery(P::Id, q));
+        }
+        if let Some(a) = &self.takes_part_in {
+            let acts = cond::select(action::Column::Id, action::Entity)
+                .cond_where(a.condition()?)
+                .to_owned();
+            let q = cond::select(action_partner::Column::PartnerId, action_partner::Entity)
+                .and_where(action_partner::Column::ActionId.in_subquery(acts))
+                .to_owned();
+            c = c.add(cond::in_subquery(P::Id, q));
+        }
+        if let Some(n) = &self.sits_in {
+            let nets = cond::select(network::Column::Id, network::Entity)
+                .cond_where(n.condition()?)
+                .to_owned();
+            let q = cond::select(membership::Column::PartnerId, membership::Entity)
+                .and_where(membership::Column::NetworkId.in_subquery(nets))
                 .to_owned();
             c = c.add(cond::in_subquery(P::Id, q));
         }
@@ -337,6 +359,8 @@ pub struct ActionFilter {
     pub refs: Option<Vec<String>>,
     /// Actions taking place in this territory (or inside it unless `includeDescendants` is false).
     pub territory: Option<TerritoryScope>,
+    /// Actions taking place in at least one territory of these kinds (e.g. `[QPV]`: actions in priority neighbourhoods).
+    pub territory_kinds: Option<Vec<TerritoryKind>>,
     /// Actions run under one of these networks.
     pub networks: Option<Vec<ID>>,
     /// Actions one of these partners takes part in (any role).
@@ -376,6 +400,15 @@ impl ActionFilter {
         if let Some(t) = &self.territory {
             let q = cond::select(action_territory::Column::ActionId, action_territory::Entity)
                 .and_where(action_territory::Column::TerritoryId.in_subquery(t.set()?))
+                .to_owned();
+            c = c.add(A::Id.in_subquery(q));
+        }
+        if let Some(k) = &self.territory_kinds {
+            let places = cond::select(territory::Column::Id, territory::Entity)
+                .and_where(territory::Column::Kind.is_in(k.iter().copied()))
+                .to_owned();
+            let q = cond::select(action_territory::Column::ActionId, action_territory::Entity)
+                .and_where(action_territory::Column::TerritoryId.in_subquery(places))
                 .to_owned();
             c = c.add(A::Id.in_subquery(q));
         }
