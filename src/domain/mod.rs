@@ -3,4 +3,5 @@
 //! analytics). It validates with [`crate::bundle`] and persists through
 //! [`crate::storage`]; it knows nothing of HTTP, GraphQL or the terminal.
 
+pub mod access;
 pub mod transfer;

@@ -19,6 +19,10 @@ pub enum Scope {
     /// The directorate and tools run on the server: every record.
     #[default]
     All,
+    /// A partner portal: what concerns this partner, and what is public.
+    Partner(i64),
+    /// Anonymous readers: public records only.
+    Public,
 }
 
 /// The tables a scope restricts, each read through [`Scope::condition`].
@@ -27,6 +31,8 @@ pub trait Scoped: EntityTrait {
     fn visible(scope: &Scope) -> Condition {
         match scope {
             Scope::All => Condition::all(),
+            // Filled in by the access-control work; until then nothing leaks.
+            Scope::Partner(_) | Scope::Public => Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0")),
         }
     }
 }
