@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_partner_graph;
 mod m20261125_000002_territory_ancestors;
+mod m20261125_000004_access;
 mod util;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_partner_graph::Migration),
             Box::new(m20261125_000002_territory_ancestors::Migration),
+            Box::new(m20261125_000004_access::Migration),
         ]
     }
 }

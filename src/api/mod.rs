@@ -1,5 +1,6 @@
 //! Interfaces over HTTP: the GraphQL endpoint, GraphiQL, the health check.
 
+pub mod auth;
 pub mod graphql;
 
 use std::net::SocketAddr;

@@ -4,4 +4,6 @@
 //! [`crate::storage`]; it knows nothing of HTTP, GraphQL or the terminal.
 
 pub mod access;
+pub mod keys;
+pub mod tokens;
 pub mod transfer;

@@ -8,6 +8,7 @@ pub mod ancestry;
 pub mod entity;
 pub mod export;
 pub mod import;
+pub mod keys;
 pub mod list;
 mod pg;
 pub mod read;

@@ -4,6 +4,8 @@
 pub mod action;
 pub mod action_partner;
 pub mod action_territory;
+pub mod api_key;
+pub mod audit;
 pub mod contact;
 pub mod membership;
 pub mod network;
