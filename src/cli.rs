@@ -10,8 +10,14 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::api::{self, graphql::ApiConfig};
+use crate::api::auth::AccessConfig;
+use crate::api::limits::Limits;
+use crate::api::persisted::PersistedQueries;
+use crate::api::{self, ServerConfig, graphql::ApiConfig};
 use crate::bundle::{self, Existing};
+use crate::domain::access::Role;
+use crate::domain::keys;
+use crate::domain::tokens::TokenConfig;
 use crate::domain::transfer::{self, ImportOptions, ImportOutcome, TransferError};
 use crate::storage::{self, import::Progress};
 
@@ -63,6 +69,36 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage API keys: how a directorate gives a portal, an analyst or a
+    /// coordinator access.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; it is printed once and only its hash is kept.
+    Create {
+        /// admin, coordinator, analyst or partner.
+        #[arg(long)]
+        role: String,
+        /// For a partner portal: the partner's external id (`ref`).
+        #[arg(long)]
+        partner: Option<String>,
+        /// A name to recognise the key by (in `keys list` and the audit log).
+        #[arg(long)]
+        name: Option<String>,
+        /// Let an analyst key read contacts' names, e-mails and phones.
+        #[arg(long)]
+        contact_details: bool,
+    },
+    /// List the keys (never their secrets).
+    List,
+    /// Revoke the keys with this prefix or name.
+    Revoke {
+        /// The key's prefix (the 8 hex digits after `mlg_`) or its name.
+        key: String,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -79,6 +115,150 @@ pub struct ServeArgs {
     /// Largest page a connection serves (`first`).
     #[arg(long, env = "MAILLAGE_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: u64,
+    #[command(flatten)]
+    pub access: AccessArgs,
+}
+
+/// Who may ask what: authentication, query limits, rate limits, CORS.
+#[derive(Debug, Args, Clone)]
+pub struct AccessArgs {
+    /// Production mode: no introspection and no GraphiQL for partner portals and anonymous readers.
+    #[arg(long, env = "MAILLAGE_PRODUCTION")]
+    pub production: bool,
+    /// What a request without a credential may read.
+    #[arg(long, env = "MAILLAGE_ANONYMOUS", value_enum, default_value_t = api::auth::Anonymous::Public)]
+    pub anonymous: api::auth::Anonymous,
+    /// Verify bearer tokens (JWT, HS256) with this shared secret.
+    #[arg(long, env = "MAILLAGE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Verify bearer tokens (JWT, RS256) with this PEM public key file.
+    #[arg(long, env = "MAILLAGE_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Verify bearer tokens (JWT, RS256) with the keys of this JWKS file (an OIDC provider's).
+    #[arg(long, env = "MAILLAGE_JWT_JWKS")]
+    pub jwt_jwks: Option<PathBuf>,
+    /// Accept only tokens from this issuer (`iss`).
+    #[arg(long, env = "MAILLAGE_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Accept only tokens for this audience (`aud`).
+    #[arg(long, env = "MAILLAGE_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Browser origins allowed to call the API (CORS), comma-separated; `*` for any.
+    #[arg(long, env = "MAILLAGE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Deepest selection allowed in an operation.
+    #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+    /// Largest cost of an operation for admin, coordinator and analyst keys (a list field costs its page size times what it selects).
+    #[arg(long, env = "MAILLAGE_MAX_COST", default_value_t = 250_000)]
+    pub max_cost: usize,
+    /// Largest cost of an operation for partner portals.
+    #[arg(long, env = "MAILLAGE_MAX_COST_PARTNER", default_value_t = 25_000)]
+    pub max_cost_partner: usize,
+    /// Largest cost of an operation for anonymous readers.
+    #[arg(long, env = "MAILLAGE_MAX_COST_ANONYMOUS", default_value_t = 5_000)]
+    pub max_cost_anonymous: usize,
+    /// Most aliased fields in one operation.
+    #[arg(long, env = "MAILLAGE_MAX_ALIASES", default_value_t = 50)]
+    pub max_aliases: usize,
+    /// Most operations in one batched request.
+    #[arg(long, env = "MAILLAGE_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "MAILLAGE_MAX_BODY_BYTES", default_value_t = 1 << 20)]
+    pub max_body_bytes: usize,
+    /// Seconds a request may run before it is abandoned.
+    #[arg(long, env = "MAILLAGE_REQUEST_TIMEOUT", default_value_t = 15)]
+    pub request_timeout: u64,
+    /// Requests per second per credential, as N or N/BURST; 0 for no limit.
+    #[arg(long, env = "MAILLAGE_RATE_LIMIT", default_value = "50/100", value_parser = parse_rate)]
+    pub rate_limit: RateArg,
+    /// Requests per second per client IP without a credential, as N or N/BURST; 0 for no limit.
+    #[arg(long, env = "MAILLAGE_RATE_LIMIT_ANONYMOUS", default_value = "10/20", value_parser = parse_rate)]
+    pub rate_limit_anonymous: RateArg,
+    /// Take the client IP from X-Forwarded-For (only behind a load balancer you trust).
+    #[arg(long, env = "MAILLAGE_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+    /// A folder of registered operations (`*.graphql`), runnable by their SHA-256.
+    #[arg(long, env = "MAILLAGE_PERSISTED_QUERIES")]
+    pub persisted_queries: Option<PathBuf>,
+    /// Partner portals may run registered operations only (needs --persisted-queries).
+    #[arg(long, env = "MAILLAGE_ALLOW_LIST", requires = "persisted_queries")]
+    pub allow_list: bool,
+}
+
+impl Default for AccessArgs {
+    fn default() -> Self {
+        AccessArgs::parse_from(["maillage"])
+    }
+}
+
+/// A rate limit flag: a rate, or none (`0`). A newtype, because clap reads
+/// an `Option` field as "the flag may be absent", not "the value may be off".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateArg(pub Option<api::rate::Rate>);
+
+fn parse_rate(s: &str) -> Result<RateArg, String> {
+    api::rate::Rate::parse(s).map(RateArg)
+}
+
+impl AccessArgs {
+    /// The server configuration these flags describe.
+    pub fn server_config(&self, api: ApiConfig) -> anyhow::Result<ServerConfig> {
+        let mut tokens = TokenConfig::default()
+            .with_issuer(self.jwt_issuer.clone())
+            .with_audience(self.jwt_audience.clone());
+        if let Some(s) = &self.jwt_secret {
+            tokens = tokens.with_hs256_secret(s);
+        }
+        if let Some(p) = &self.jwt_public_key {
+            tokens = tokens.with_rs256_pem(&p.to_string_lossy())?;
+        }
+        if let Some(p) = &self.jwt_jwks {
+            tokens = tokens.with_jwks(&p.to_string_lossy())?;
+        }
+        let persisted = match &self.persisted_queries {
+            Some(dir) => PersistedQueries::load_dir(dir, self.allow_list)
+                .map_err(|e| anyhow::anyhow!("cannot read the persisted queries in {}: {e}", dir.display()))?,
+            None => PersistedQueries::default(),
+        };
+        Ok(ServerConfig {
+            api,
+            access: AccessConfig {
+                anonymous: self.anonymous,
+                tokens,
+            },
+            limits: Limits {
+                max_depth: self.max_depth,
+                max_cost_staff: self.max_cost,
+                max_cost_partner: self.max_cost_partner,
+                max_cost_anonymous: self.max_cost_anonymous,
+                max_aliases: self.max_aliases,
+                max_batch: self.max_batch,
+                max_body_bytes: self.max_body_bytes,
+                timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            },
+            production: self.production,
+            cors_origins: self.cors_origins.clone(),
+            rate_per_credential: self.rate_limit.0,
+            rate_per_anonymous_ip: self.rate_limit_anonymous.0,
+            trust_forwarded_for: self.trust_forwarded_for,
+            persisted: std::sync::Arc::new(persisted),
+        })
+    }
+}
+
+/// Wraps a clap parse of the access flags alone (for `Default`).
+#[derive(Parser)]
+struct AccessOnly {
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+impl AccessArgs {
+    fn parse_from<I: IntoIterator<Item = &'static str>>(args: I) -> AccessArgs {
+        AccessOnly::parse_from(args).access
+    }
 }
 
 /// Runs the command line; returns the process exit code.
@@ -167,6 +347,10 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(&url, default_db, args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Keys(k) => {
+            let db = storage::open(&url).await?;
+            keys_command(&db, k).await
+        }
     }
 }
 
@@ -184,10 +368,13 @@ async fn serve(url: &str, default_db: bool, args: ServeArgs) -> anyhow::Result<(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let config = ApiConfig {
+    let config = args.access.server_config(ApiConfig {
         max_page_size: args.max_page_size,
         default_page_size: args.max_page_size.min(100),
-    };
+    })?;
+    if config.production {
+        tracing::info!("production mode: no introspection and no GraphiQL for partner portals and anonymous readers");
+    }
     api::serve(listener, api::router(db, config)).await?;
     Ok(())
 }
@@ -285,6 +472,60 @@ impl Progress for Bar {
     fn advance(&self, rows: u64) {
         if let Some(pb) = &self.0 {
             pb.inc(rows);
+        }
+    }
+}
+
+async fn keys_command(db: &sea_orm::DatabaseConnection, k: KeysCommand) -> anyhow::Result<ExitCode> {
+    match k {
+        KeysCommand::Create {
+            role,
+            partner,
+            name,
+            contact_details,
+        } => {
+            let role = Role::parse(&role)
+                .filter(|r| *r != Role::Anonymous)
+                .ok_or_else(|| anyhow::anyhow!("unknown role {role:?}: admin, coordinator, analyst or partner"))?;
+            let name = name.unwrap_or_else(|| match &partner {
+                Some(p) => format!("{}:{p}", role.as_str()),
+                None => role.as_str().to_owned(),
+            });
+            let key = keys::create(db, role, partner.as_deref(), &name, contact_details).await?;
+            eprintln!(
+                "created a {} key named {name:?}; it is shown once, keep it now:",
+                role.as_str()
+            );
+            println!("{key}");
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::List => {
+            println!(
+                "{:<10} {:<12} {:<24} {:<16} {:<8} {:<8} created",
+                "prefix", "role", "name", "partner", "contacts", "status"
+            );
+            for k in keys::list(db).await? {
+                println!(
+                    "{:<10} {:<12} {:<24} {:<16} {:<8} {:<8} {}",
+                    k.prefix,
+                    k.role,
+                    k.name,
+                    k.partner_ref.as_deref().unwrap_or("-"),
+                    if k.contact_details { "yes" } else { "no" },
+                    if k.revoked { "revoked" } else { "active" },
+                    k.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KeysCommand::Revoke { key } => {
+            let n = keys::revoke(db, &key).await?;
+            if n == 0 {
+                eprintln!("no active key has the prefix or name {key:?}");
+                return Ok(ExitCode::FAILURE);
+            }
+            eprintln!("revoked {n} key(s)");
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_partner_graph;
 mod m20261125_000002_territory_ancestors;
 mod m20261125_000004_access;
+mod m20261201_000005_visibility;
 mod util;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_partner_graph::Migration),
             Box::new(m20261125_000002_territory_ancestors::Migration),
             Box::new(m20261125_000004_access::Migration),
+            Box::new(m20261201_000005_visibility::Migration),
         ]
     }
 }

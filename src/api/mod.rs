@@ -3,56 +3,409 @@
 pub mod auth;
 pub mod graphql;
 
-use std::net::SocketAddr;
+pub mod limits;
+pub mod persisted;
+pub mod rate;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{
+    BatchRequest, BatchResponse, ErrorExtensionValues, Request as GqlRequest, Response as GqlResponse,
+};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use sea_orm::DatabaseConnection;
-use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::storage::{self, Scope};
-use graphql::{ApiConfig, AppSchema, Loaders};
+use crate::domain::access::{Principal, Role};
+use crate::storage;
+use auth::{AccessConfig, refusal};
+use graphql::{ApiConfig, AppSchema, Loaders, SchemaOptions};
+use limits::Limits;
+use persisted::PersistedQueries;
+use rate::{Caller, Rate, RateLimits};
+
+/// Everything the HTTP server is configured with (the CLI fills it from
+/// flags and environment variables).
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    pub api: ApiConfig,
+    pub access: AccessConfig,
+    pub limits: Limits,
+    /// Production mode: no introspection and no GraphiQL for partner
+    /// portals and anonymous readers.
+    pub production: bool,
+    /// Origins allowed to call the API from a browser (CORS); `*` for any.
+    pub cors_origins: Vec<String>,
+    /// Requests per second (and burst) per credential; `None`: unlimited.
+    pub rate_per_credential: Option<Rate>,
+    /// Requests per second (and burst) per client IP, for anonymous requests.
+    pub rate_per_anonymous_ip: Option<Rate>,
+    /// Take the client IP from `X-Forwarded-For` (behind a trusted load balancer).
+    pub trust_forwarded_for: bool,
+    /// Registered operations and automatic persisted queries.
+    pub persisted: Arc<PersistedQueries>,
+}
+
+impl From<ApiConfig> for ServerConfig {
+    fn from(api: ApiConfig) -> Self {
+        ServerConfig {
+            api,
+            ..Default::default()
+        }
+    }
+}
+
+/// One schema per role: the same types, each with its role's depth and
+/// cost limits (and, in production, no introspection for portals and
+/// anonymous readers).
+#[derive(Clone)]
+struct Schemas(Arc<Vec<(Role, AppSchema)>>);
+
+impl Schemas {
+    fn build(db: &DatabaseConnection, config: &ServerConfig) -> Schemas {
+        Schemas(Arc::new(
+            Role::ALL
+                .into_iter()
+                .map(|role| {
+                    let options = SchemaOptions {
+                        max_depth: config.limits.max_depth,
+                        max_cost: config.limits.max_cost(role),
+                        introspection: !(config.production && matches!(role, Role::Partner | Role::Anonymous)),
+                    };
+                    (
+                        role,
+                        graphql::schema_with(Some(db.clone()), config.api.clone(), options),
+                    )
+                })
+                .collect(),
+        ))
+    }
+
+    fn of(&self, role: Role) -> &AppSchema {
+        &self.0.iter().find(|(r, _)| *r == role).expect("a schema per role").1
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub schema: AppSchema,
+    schemas: Schemas,
+    config: Arc<ServerConfig>,
+    rate: Arc<RateLimits>,
 }
 
 /// The HTTP application.
-pub fn router(db: DatabaseConnection, config: ApiConfig) -> Router {
-    let schema = graphql::schema(Some(db.clone()), config);
-    Router::new()
+pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router {
+    let config: ServerConfig = config.into();
+    let schemas = Schemas::build(&db, &config);
+    let rate = Arc::new(RateLimits::new(
+        config.rate_per_credential,
+        config.rate_per_anonymous_ip,
+    ));
+    let cors = cors_layer(&config.cors_origins);
+    let state = AppState {
+        db,
+        schemas,
+        config: Arc::new(config),
+        rate,
+    };
+    let mut app = Router::new()
         .route("/", get(graphiql))
-        .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
-        .layer(RequestBodyLimitLayer::new(1 << 20))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState { db, schema })
+        .with_state(state);
+    if let Some(cors) = cors {
+        app = app.layer(cors);
+    }
+    app
 }
 
-async fn graphql_handler(State(app): State<AppState>, req: GraphQLRequest) -> GraphQLResponse {
-    // Every request gets its own loaders (their cache must not outlive it)
-    // and the scope of its viewer.
-    let scope = Scope::All;
-    let req = req.into_inner().data(Loaders::new(&app.db, &scope)).data(scope);
-    app.schema.execute(req).await.into()
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                header::HeaderName::from_static("x-api-key"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
-async fn graphiql() -> impl IntoResponse {
+/// The client's address: the socket's peer, or the first `X-Forwarded-For`
+/// hop when the server is told to trust its load balancer.
+fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for
+        && let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Rate limit, then authentication: what every GraphQL request goes through
+/// before its body is even read.
+async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
+    let caller = match auth::credential(&parts.headers) {
+        // The public part of a key (or the head of a token) names the bucket;
+        // a forged credential gets a bucket of its own, and no lookup.
+        Some(c) => Caller::Credential(c.chars().take(16).collect()),
+        None => Caller::Ip(client_ip(parts, app.config.trust_forwarded_for)),
+    };
+    if let Err(wait) = app.rate.check(&caller) {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut r = refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!("too many requests: try again in {secs} s"),
+        );
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_str(&secs.to_string()).expect("digits"),
+        );
+        return Err(r);
+    }
+    auth::principal(&app.db, &app.config.access, &parts.headers).await
+}
+
+async fn graphql_post(State(app): State<AppState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let principal = match admit(&app, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+    if !json {
+        return refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_USER_INPUT",
+            "a GraphQL request is a JSON body: send it with Content-Type: application/json",
+        );
+    }
+    let max = app.config.limits.max_body_bytes;
+    let bytes = match axum::body::to_bytes(body, max).await {
+        Ok(b) => b,
+        Err(_) => {
+            return refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BAD_USER_INPUT",
+                &format!("the request body is larger than the {max} bytes allowed"),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("the body is not a GraphQL request in JSON: {e}"),
+            );
+        }
+    };
+    run(&app, principal, batch, false).await
+}
+
+/// `GET /graphql`: GraphiQL for a browser, or a query in the URL (useful with
+/// persisted queries). Mutations are refused over GET.
+async fn graphql_get(State(app): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    let Some(qs) = parts.uri.query().filter(|q| !q.is_empty()) else {
+        return graphiql_page(&app, &parts).await;
+    };
+    let principal = match admit(&app, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    match async_graphql::http::parse_query_string(qs) {
+        Ok(r) => run(&app, principal, BatchRequest::Single(r), true).await,
+        Err(e) => refusal(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            &format!("the URL does not hold a GraphQL request: {e}"),
+        ),
+    }
+}
+
+async fn run(app: &AppState, principal: Principal, batch: BatchRequest, over_get: bool) -> Response {
+    let requests = match batch {
+        BatchRequest::Single(r) => {
+            return Json(execute(app, &principal, r, over_get).await).into_response();
+        }
+        BatchRequest::Batch(rs) => rs,
+    };
+    let max = app.config.limits.max_batch;
+    if requests.len() > max {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            &format!(
+                "a batch holds at most {max} operations; this one has {}",
+                requests.len()
+            ),
+        );
+    }
+    let mut out = Vec::with_capacity(requests.len());
+    for r in requests {
+        out.push(execute(app, &principal, r, over_get).await);
+    }
+    Json(BatchResponse::Batch(out)).into_response()
+}
+
+/// A GraphQL error response with a code, for a refusal before execution.
+fn refused(code: &str, message: impl Into<String>) -> GqlResponse {
+    let mut e = async_graphql::ServerError::new(message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", code);
+    e.extensions = Some(ext);
+    GqlResponse::from_errors(vec![e])
+}
+
+/// Runs one operation for a principal: persisted query, alias limit, then
+/// the role's schema (depth, cost, introspection) under the time limit.
+async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, over_get: bool) -> GqlResponse {
+    let limits = &app.config.limits;
+    if let Err(r) = app.config.persisted.resolve(&mut req, principal.role) {
+        return refused(r.code, r.message);
+    }
+    let doc = match async_graphql::parser::parse_query(&req.query) {
+        Ok(d) => d,
+        Err(e) => return refused("BAD_USER_INPUT", format!("the query does not parse: {e}")),
+    };
+    let aliases = limits::count_aliases(&doc);
+    if aliases > limits.max_aliases {
+        return refused(
+            "BAD_USER_INPUT",
+            format!(
+                "the query has {aliases} aliases; at most {} are allowed",
+                limits.max_aliases
+            ),
+        );
+    }
+    if over_get
+        && doc
+            .operations
+            .iter()
+            .any(|(_, op)| op.node.ty == OperationType::Mutation)
+    {
+        return refused("BAD_USER_INPUT", "mutations must be sent with POST");
+    }
+    let scope = principal.scope();
+    let req = req
+        .data(Loaders::new(&app.db, &scope))
+        .data(scope)
+        .data(principal.clone());
+    let schema = app.schemas.of(principal.role);
+    match tokio::time::timeout(limits.timeout, schema.execute(req)).await {
+        Ok(mut resp) => {
+            coded(&mut resp, principal.role, limits);
+            resp
+        }
+        Err(_) => {
+            tracing::warn!(principal = %principal.name, "a GraphQL request timed out");
+            refused(
+                "TIMEOUT",
+                format!(
+                    "the request took longer than the {} s allowed; ask for less (smaller pages, fewer nested lists)",
+                    limits.timeout.as_secs()
+                ),
+            )
+        }
+    }
+}
+
+/// Gives every error an `extensions.code`: ours already have one; those of
+/// async-graphql's validation (unknown field, wrong argument, limits) are
+/// the client's, and the limit ones get a message that says which limit.
+fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
+    for e in &mut resp.errors {
+        if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
+            continue;
+        }
+        if e.message == "Query is too complex." {
+            e.message = format!(
+                "the query costs more than the {} allowed for the {} role (a list field costs its page size times what it selects): ask for smaller pages or fewer nested lists",
+                limits.max_cost(role),
+                role.as_str()
+            );
+        } else if e.message == "Query is nested too deep." {
+            e.message = format!(
+                "the query is nested deeper than the {} levels allowed",
+                limits.max_depth
+            );
+        }
+        let code = if e.message.contains("__schema") || e.message.contains("__type") {
+            "FORBIDDEN"
+        } else {
+            "BAD_USER_INPUT"
+        };
+        e.extensions.get_or_insert_with(Default::default).set("code", code);
+    }
+}
+
+async fn graphiql(State(app): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    graphiql_page(&app, &parts).await
+}
+
+/// GraphiQL, except in production for anonymous readers and portals (who
+/// have no introspection there either).
+async fn graphiql_page(app: &AppState, parts: &Parts) -> Response {
+    if app.config.production {
+        let role = auth::principal(&app.db, &app.config.access, &parts.headers)
+            .await
+            .map(|p| p.role)
+            .unwrap_or(Role::Anonymous);
+        if matches!(role, Role::Partner | Role::Anonymous) {
+            return (
+                StatusCode::NOT_FOUND,
+                "GraphiQL is off in production mode for anonymous readers and partner portals.\n",
+            )
+                .into_response();
+        }
+    }
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")
             .title("maillage — GraphiQL")
             .finish(),
     )
+    .into_response()
 }
 
 /// `200 {"status":"ok"}` when the database answers, `503` otherwise.
@@ -81,7 +434,10 @@ pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::R
     // graceful stop, not the default kill.
     let shutdown = shutdown_signal()?;
     tracing::info!("maillage listening on http://{addr}/ (GraphQL at /graphql, GraphiQL at /)");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    // The peer address feeds the per-IP rate limit of anonymous requests.
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
 
 use super::Result;
@@ -25,28 +26,174 @@ pub enum Scope {
     Public,
 }
 
-/// The tables a scope restricts, each read through [`Scope::condition`].
+/// The tables a scope restricts, each read through [`Scoped::visible`].
 pub trait Scoped: EntityTrait {
     /// The SQL condition that keeps the rows a scope may see.
     fn visible(scope: &Scope) -> Condition {
         match scope {
             Scope::All => Condition::all(),
-            // Filled in by the access-control work; until then nothing leaks.
-            Scope::Partner(_) | Scope::Public => Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0")),
+            Scope::Partner(_) | Scope::Public => Condition::all().add(Expr::cust(Self::visible_sql(scope))),
+        }
+    }
+
+    /// The same condition as SQL text over the unaliased table (for a
+    /// restricted scope).
+    fn visible_sql(scope: &Scope) -> String;
+}
+
+// What a restricted scope sees, in SQL. Visibility is stored NULL for "the
+// default of its kind" (see the migration `m20261201_000005_visibility`):
+// the effective value is computed here and nowhere else. Partner ids come
+// from our own database (never from a client), so they are inlined.
+
+/// The effective visibility of the network row `n`.
+fn network_visibility(n: &str) -> String {
+    format!(
+        "COALESCE({n}.\"visibility\", CASE {n}.\"kind\" WHEN 'gltd' THEN 'internal' WHEN 'cddf' THEN 'internal' \
+         WHEN 'cispd' THEN 'members' WHEN 'clspd' THEN 'members' ELSE 'public' END)"
+    )
+}
+
+/// The effective visibility of the action row `a`: its own, else its network's, else public.
+fn action_visibility(a: &str) -> String {
+    format!(
+        "COALESCE({a}.\"visibility\", (SELECT {} FROM \"networks\" vn WHERE vn.\"id\" = {a}.\"network_id\"), 'public')",
+        network_visibility("vn")
+    )
+}
+
+/// The effective visibility of the relation row `r`: its own, else the two partners'.
+fn relation_visibility(r: &str) -> String {
+    format!("COALESCE({r}.\"visibility\", 'members')")
+}
+
+fn network_visible(n: &str, scope: &Scope) -> String {
+    let v = network_visibility(n);
+    match scope {
+        Scope::All => "1 = 1".into(),
+        Scope::Public => format!("{v} = 'public'"),
+        Scope::Partner(p) => format!(
+            "({v} = 'public' OR ({v} = 'members' AND EXISTS (SELECT 1 FROM \"memberships\" vm \
+             WHERE vm.\"network_id\" = {n}.\"id\" AND vm.\"partner_id\" = {p})))"
+        ),
+    }
+}
+
+fn action_visible(a: &str, scope: &Scope) -> String {
+    let v = action_visibility(a);
+    match scope {
+        Scope::All => "1 = 1".into(),
+        Scope::Public => format!("{v} = 'public'"),
+        Scope::Partner(p) => format!(
+            "({v} = 'public' OR ({v} = 'members' AND EXISTS (SELECT 1 FROM \"action_partners\" vp \
+             WHERE vp.\"action_id\" = {a}.\"id\" AND vp.\"partner_id\" = {p})))"
+        ),
+    }
+}
+
+fn relation_visible(r: &str, scope: &Scope) -> String {
+    let v = relation_visibility(r);
+    match scope {
+        Scope::All => "1 = 1".into(),
+        Scope::Public => format!("{v} = 'public'"),
+        Scope::Partner(p) => {
+            format!("({v} = 'public' OR ({v} = 'members' AND {p} IN ({r}.\"from_partner_id\", {r}.\"to_partner_id\")))")
         }
     }
 }
 
-impl Scoped for territory::Entity {}
-impl Scoped for partner::Entity {}
-impl Scoped for contact::Entity {}
-impl Scoped for network::Entity {}
-impl Scoped for membership::Entity {}
-impl Scoped for action::Entity {}
-impl Scoped for action_partner::Entity {}
-impl Scoped for action_territory::Entity {}
-impl Scoped for partner_territory::Entity {}
-impl Scoped for relation::Entity {}
+/// The partner row `p` is seen: the portal's own record, and every partner
+/// that sits in a network, takes part in an action or stands at an end of a
+/// relation the scope sees.
+fn partner_visible(p: &str, scope: &Scope) -> String {
+    let own = match scope {
+        Scope::Partner(me) => format!("{p}.\"id\" = {me} OR "),
+        _ => String::new(),
+    };
+    format!(
+        "({own}{p}.\"id\" IN (SELECT sm.\"partner_id\" FROM \"memberships\" sm JOIN \"networks\" sn ON sn.\"id\" = sm.\"network_id\" WHERE {nv}) \
+         OR {p}.\"id\" IN (SELECT sp.\"partner_id\" FROM \"action_partners\" sp JOIN \"actions\" sa ON sa.\"id\" = sp.\"action_id\" WHERE {av}) \
+         OR {p}.\"id\" IN (SELECT sr.\"from_partner_id\" FROM \"relations\" sr WHERE {rv}) \
+         OR {p}.\"id\" IN (SELECT sr.\"to_partner_id\" FROM \"relations\" sr WHERE {rv}))",
+        nv = network_visible("sn", scope),
+        av = action_visible("sa", scope),
+        rv = relation_visible("sr", scope),
+    )
+}
+
+/// A table name, quoted as the unaliased table of a statement.
+fn table(t: &str) -> String {
+    format!("\"{t}\"")
+}
+
+impl Scoped for territory::Entity {
+    // The territorial tree is public knowledge.
+    fn visible_sql(_: &Scope) -> String {
+        "1 = 1".into()
+    }
+}
+impl Scoped for partner::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        partner_visible(&table("partners"), scope)
+    }
+}
+impl Scoped for contact::Entity {
+    // Personal data: a portal sees its own people, anonymous readers nobody.
+    fn visible_sql(scope: &Scope) -> String {
+        match scope {
+            Scope::Partner(p) => format!("\"contacts\".\"partner_id\" = {p}"),
+            _ => "1 = 0".into(),
+        }
+    }
+}
+impl Scoped for network::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        network_visible(&table("networks"), scope)
+    }
+}
+impl Scoped for membership::Entity {
+    // Who sits in a network is seen with the network.
+    fn visible_sql(scope: &Scope) -> String {
+        format!(
+            "\"memberships\".\"network_id\" IN (SELECT sn.\"id\" FROM \"networks\" sn WHERE {})",
+            network_visible("sn", scope)
+        )
+    }
+}
+impl Scoped for action::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        action_visible(&table("actions"), scope)
+    }
+}
+impl Scoped for action_partner::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        format!(
+            "\"action_partners\".\"action_id\" IN (SELECT sa.\"id\" FROM \"actions\" sa WHERE {})",
+            action_visible("sa", scope)
+        )
+    }
+}
+impl Scoped for action_territory::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        format!(
+            "\"action_territories\".\"action_id\" IN (SELECT sa.\"id\" FROM \"actions\" sa WHERE {})",
+            action_visible("sa", scope)
+        )
+    }
+}
+impl Scoped for partner_territory::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        format!(
+            "\"partner_territories\".\"partner_id\" IN (SELECT pt.\"id\" FROM \"partners\" pt WHERE {})",
+            partner_visible("pt", scope)
+        )
+    }
+}
+impl Scoped for relation::Entity {
+    fn visible_sql(scope: &Scope) -> String {
+        relation_visible(&table("relations"), scope)
+    }
+}
 
 impl Scope {
     /// Restricts a query to what this scope may see.

@@ -141,3 +141,11 @@ macro_rules! node_connection {
     };
 }
 pub(crate) use node_connection;
+
+/// What a connection field costs in the query-cost limit: its page size
+/// (`first` or `last`, else the default page) times what each item selects,
+/// plus the field itself. Saturating: a hostile page size cannot overflow.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let page = first.or(last).map_or(100, |n| n.max(1) as usize);
+    page.saturating_mul(child_complexity).saturating_add(1)
+}

@@ -9,6 +9,7 @@ mod query;
 mod scalars;
 mod stats;
 mod types;
+mod viewer;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
@@ -36,10 +37,44 @@ impl Default for ApiConfig {
     }
 }
 
-/// Builds the schema. Per-request data (loaders, scope) is added by the
-/// HTTP handler; the connection and settings are shared.
+/// What a schema enforces before it runs an operation (one schema is built
+/// per role, see `api::Schemas`).
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaOptions {
+    /// Deepest selection allowed.
+    pub max_depth: usize,
+    /// Largest cost allowed: a field costs 1, a list field its page size
+    /// times what it selects.
+    pub max_cost: usize,
+    /// Whether `__schema` / `__type` may be asked.
+    pub introspection: bool,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        SchemaOptions {
+            max_depth: 64,
+            max_cost: usize::MAX,
+            introspection: true,
+        }
+    }
+}
+
+/// Builds the schema with no limits (tests, the SDL). Per-request data
+/// (loaders, scope, principal) is added by the HTTP handler.
 pub fn schema(db: Option<DatabaseConnection>, config: ApiConfig) -> AppSchema {
-    let mut b = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).data(config);
+    schema_with(db, config, SchemaOptions::default())
+}
+
+/// Builds the schema with a role's limits.
+pub fn schema_with(db: Option<DatabaseConnection>, config: ApiConfig, options: SchemaOptions) -> AppSchema {
+    let mut b = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(config)
+        .limit_depth(options.max_depth)
+        .limit_complexity(options.max_cost);
+    if !options.introspection {
+        b = b.disable_introspection();
+    }
     if let Some(db) = db {
         b = b.data(db);
     }

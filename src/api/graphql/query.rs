@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Interface, MergedObject, Object, Result};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
-use super::connection::{slice, wants_total};
+use super::connection::{page_cost, slice, wants_total};
 use super::error::{bad_input, internal};
 use super::filters::*;
 use super::ids::{self, Kind};
@@ -31,7 +31,7 @@ pub enum Node {
 
 /// The root of every query: records and lookups, and analysts' aggregates.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(RecordQuery, StatsQuery);
+pub struct QueryRoot(RecordQuery, StatsQuery, super::viewer::ViewerQuery);
 
 /// Root fields over the records.
 #[derive(Default)]
@@ -94,6 +94,7 @@ impl RecordQuery {
     }
 
     /// Fetches objects by their global ids, in the same order; null where there is none. At most 100 ids.
+    #[graphql(complexity = "ids.len().saturating_mul(child_complexity).saturating_add(1)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -107,6 +108,7 @@ impl RecordQuery {
     }
 
     /// Partners. Without `orderBy`, in creation order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn partners(
         &self,
@@ -130,6 +132,7 @@ impl RecordQuery {
     }
 
     /// Networks and instances. Without `orderBy`, in creation order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn networks(
         &self,
@@ -153,6 +156,7 @@ impl RecordQuery {
     }
 
     /// Territories. Without `orderBy`, in creation order (regions first in the demo data).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn territories(
         &self,
@@ -176,6 +180,7 @@ impl RecordQuery {
     }
 
     /// Shared actions. Without `orderBy`, in creation order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
@@ -199,6 +204,7 @@ impl RecordQuery {
     }
 
     /// Contact people of partners (personal data). Without `orderBy`, in creation order.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn contacts(
         &self,

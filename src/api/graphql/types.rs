@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
-use super::connection::{PageInfo, cursor, node_connection, page_info, slice};
+use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info, slice};
 use super::error::internal;
 use super::filters::*;
 use super::ids::{Kind, encode};
@@ -29,6 +29,15 @@ use crate::storage::read::{HasId, Scope, Scoped};
 /// loaders tell when a level of the query has queued all its keys.
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
     ctx.data_unchecked::<Loaders>().touch()
+}
+
+/// A contact's personal field, for a viewer allowed to read it (a request
+/// without a principal is the server's own, as in tests and the CLI).
+fn personal<'a>(ctx: &Context<'_>, value: Option<&'a str>) -> Option<&'a str> {
+    let allowed = ctx
+        .data_opt::<crate::domain::access::Principal>()
+        .is_none_or(|p| p.sees_contact_details());
+    value.filter(|_| allowed)
 }
 
 pub fn scope(ctx: &Context<'_>) -> Scope {
@@ -192,6 +201,7 @@ impl Territory {
         Ok(g.rows.into_iter().map(Territory).collect())
     }
     /// The territories directly inside this one.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn children(
         &self,
@@ -226,6 +236,7 @@ impl Territory {
         Ok(TerritoryConnection::from_group(g, Territory))
     }
     /// Every territory inside this one, at any depth.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn descendants(
         &self,
@@ -260,6 +271,7 @@ impl Territory {
         Ok(TerritoryConnection::from_group(g, Territory))
     }
     /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn partners_based(
         &self,
@@ -293,6 +305,7 @@ impl Territory {
         Ok(PartnerConnection::from_group(g, Partner))
     }
     /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn partners_serving(
         &self,
@@ -332,6 +345,7 @@ impl Territory {
         Ok(PartnerConnection::from_group(g, Partner))
     }
     /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
@@ -371,6 +385,7 @@ impl Territory {
         Ok(ActionConnection::from_group(g, Action))
     }
     /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn networks(
         &self,
@@ -542,6 +557,7 @@ impl Partner {
         reference!(ctx, partner, self.0.parent_id, Partner)
     }
     /// Organisations that belong to it.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn children(
         &self,
@@ -576,6 +592,7 @@ impl Partner {
         Ok(PartnerConnection::from_group(g, Partner))
     }
     /// The territories it declares serving.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn territories_served(
         &self,
@@ -610,6 +627,7 @@ impl Partner {
         Ok(TerritoryConnection::from_group(g, Territory))
     }
     /// Its contact people (personal data).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn contacts(
         &self,
@@ -644,6 +662,7 @@ impl Partner {
         Ok(ContactConnection::from_group(g, Contact))
     }
     /// The networks and instances it sits in, with its role and dates there.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn networks(
         &self,
@@ -697,6 +716,7 @@ impl Partner {
         }))
     }
     /// The shared actions it takes part in, with its role and contribution.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
@@ -749,6 +769,7 @@ impl Partner {
         }))
     }
     /// Its declared relations to other partners (conventions, funding, referrals…): this partner is `from`.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn relations_out(
         &self,
@@ -771,6 +792,7 @@ impl Partner {
         .await
     }
     /// Relations other partners declared to this one: this partner is `to`.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn relations_in(
         &self,
@@ -892,21 +914,22 @@ impl Contact {
     async fn r#ref(&self) -> &str {
         &self.0.r#ref
     }
-    /// Full name.
-    async fn full_name(&self) -> &str {
-        &self.0.full_name
+    /// Full name. Personal data: null for a viewer not granted contacts'
+    /// details (an analyst key without them, see `viewer.seesContactDetails`).
+    async fn full_name(&self, ctx: &Context<'_>) -> Option<&str> {
+        personal(ctx, Some(&self.0.full_name))
     }
     /// Job title.
     async fn role_title(&self) -> Option<&str> {
         self.0.role_title.as_deref()
     }
-    /// Professional e-mail address.
-    async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+    /// Professional e-mail address. Personal data: null unless the viewer is granted contacts' details.
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        personal(ctx, self.0.email.as_deref())
     }
-    /// Professional phone number.
-    async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+    /// Professional phone number. Personal data: null unless the viewer is granted contacts' details.
+    async fn phone(&self, ctx: &Context<'_>) -> Option<&str> {
+        personal(ctx, self.0.phone.as_deref())
     }
     /// When the record was created in maillage.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -1001,6 +1024,7 @@ impl Network {
         reference!(ctx, network, self.0.parent_id, Network)
     }
     /// Its sub-networks (thematic groups, working groups).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn children(
         &self,
@@ -1035,6 +1059,7 @@ impl Network {
         Ok(NetworkConnection::from_group(g, Network))
     }
     /// The partners sitting in it, with their role and dates.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn members(
         &self,
@@ -1086,6 +1111,7 @@ impl Network {
         }))
     }
     /// The shared actions run under it.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn actions(
         &self,
@@ -1270,6 +1296,7 @@ impl Action {
         reference!(ctx, partner, g.rows.first().map(|p| p.partner_id), Partner)
     }
     /// The partners taking part, with their role and contribution.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn participants(
         &self,
@@ -1322,6 +1349,7 @@ impl Action {
         }))
     }
     /// The territories it takes place in.
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn territories(
         &self,
