@@ -43,7 +43,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve GraphQL at /graphql and GraphiQL at / (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Create or upgrade the database schema.
     Migrate,
     /// Validate a bundle folder and write it into the database, in one transaction.
@@ -150,13 +150,13 @@ pub struct AccessArgs {
     #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
     /// Largest cost of an operation for admin, coordinator and analyst keys (a list field costs its page size times what it selects).
-    #[arg(long, env = "MAILLAGE_MAX_COST", default_value_t = 250_000)]
+    #[arg(long, env = "MAILLAGE_MAX_COST", default_value_t = 500_000)]
     pub max_cost: usize,
     /// Largest cost of an operation for partner portals.
-    #[arg(long, env = "MAILLAGE_MAX_COST_PARTNER", default_value_t = 25_000)]
+    #[arg(long, env = "MAILLAGE_MAX_COST_PARTNER", default_value_t = 100_000)]
     pub max_cost_partner: usize,
     /// Largest cost of an operation for anonymous readers.
-    #[arg(long, env = "MAILLAGE_MAX_COST_ANONYMOUS", default_value_t = 5_000)]
+    #[arg(long, env = "MAILLAGE_MAX_COST_ANONYMOUS", default_value_t = 50_000)]
     pub max_cost_anonymous: usize,
     /// Most aliased fields in one operation.
     #[arg(long, env = "MAILLAGE_MAX_ALIASES", default_value_t = 50)]
@@ -277,11 +277,11 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli
         .database_url
         .unwrap_or_else(|| storage::DEFAULT_DATABASE_URL.to_owned());
-    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+    match cli.command.unwrap_or(Command::Serve(Box::new(ServeArgs {
         listen: Some("127.0.0.1:8080".parse()?),
         max_page_size: 100,
         ..Default::default()
-    })) {
+    }))) {
         Command::Schema => {
             print!("{}", api::graphql::sdl());
             Ok(ExitCode::SUCCESS)
@@ -344,7 +344,7 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
-            serve(&url, default_db, args).await?;
+            serve(&url, default_db, *args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(k) => {
@@ -361,6 +361,12 @@ async fn serve(url: &str, default_db: bool, args: ServeArgs) -> anyhow::Result<(
     // by the operator is never filled unasked.
     if ((default_db && !args.no_demo) || args.demo) && transfer::load_demo_if_empty(&db).await? {
         tracing::info!("the database was empty: loaded the demo bundle (CA du Val de Fensch, 150 partners)");
+        // Without a credential one sees public data only: give the person
+        // trying the demo a key to see it all (only the log ever shows it).
+        let key = keys::create(&db, Role::Admin, None, "demo", false).await?;
+        tracing::info!(
+            "demo admin key (shown once): {key} — in GraphiQL's Headers tab put {{\"X-Api-Key\": \"{key}\"}}; without a key you see public data only"
+        );
     }
     let addr = args
         .listen

@@ -10,16 +10,22 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use maillage::api::{self, graphql::ApiConfig};
+use maillage::domain::access::Role;
 use serde_json::{Value, json};
 
 /// A blocking HTTP/1.1 request on loopback; returns (status, body).
 fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    http_with(addr, method, path, body, "")
+}
+
+/// The same, with extra header lines (each ending in `\r\n`).
+fn http_with(addr: &str, method: &str, path: &str, body: Option<&Value>, headers: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n{payload}",
         payload.len()
     )
     .unwrap();
@@ -48,21 +54,34 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
-async fn gql(addr: String, query: &str) -> Value {
+/// A POST to /graphql with the hub's coordinator key (the API tests are
+/// about the data, `tests/access.rs` about who sees it).
+async fn gql(hub: Hub, query: &str) -> Value {
     let body = json!({ "query": query });
-    let (status, text) = tokio::task::spawn_blocking(move || http(&addr, "POST", "/graphql", Some(&body)))
-        .await
-        .unwrap();
+    let header = format!("X-Api-Key: {}\r\n", hub.key);
+    let (status, text) =
+        tokio::task::spawn_blocking(move || http_with(&hub.addr, "POST", "/graphql", Some(&body), &header))
+            .await
+            .unwrap();
     assert_eq!(status, 200, "{text}");
     serde_json::from_str(&text).unwrap()
 }
 
-async fn start(t: &TestDb) -> String {
+#[derive(Clone)]
+struct Hub {
+    addr: String,
+    key: String,
+}
+
+async fn start(t: &TestDb) -> Hub {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let app = api::router(t.db.clone(), ApiConfig::default());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
+    let key = maillage::domain::keys::create(&t.db, Role::Coordinator, None, "tests", false)
+        .await
+        .unwrap();
+    Hub { addr, key }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -137,7 +156,7 @@ async fn graphql_serves_partners_networks_territories_and_actions_with_their_lin
 #[tokio::test(flavor = "multi_thread")]
 async fn health_and_graphiql_answer() {
     let t = TestDb::new().await;
-    let addr = start(&t).await;
+    let addr = start(&t).await.addr;
     let a = addr.clone();
     let (status, body) = tokio::task::spawn_blocking(move || http(&a, "GET", "/healthz", None))
         .await
@@ -155,7 +174,7 @@ async fn health_and_graphiql_answer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn health_reports_a_dead_database() {
     let t = TestDb::new().await;
-    let addr = start(&t).await;
+    let addr = start(&t).await.addr;
     t.db.clone().close().await.unwrap();
     let (status, body) = tokio::task::spawn_blocking(move || http(&addr, "GET", "/healthz", None))
         .await
@@ -244,14 +263,24 @@ fn first_run_loads_the_demo_into_the_default_database_and_stops_on_ctrl_c() {
         cwd.path().join("maillage.db").exists(),
         "the default database is a file in the working directory"
     );
-    let (status, body) = http(
-        &s.addr,
-        "POST",
-        "/graphql",
-        Some(&json!({"query": "{ partners { totalCount } }"})),
-    );
+    // The log gives an admin key to see it all; without it, public data only.
+    let key = s
+        .log
+        .iter()
+        .find_map(|l| l.split_whitespace().find(|w| w.starts_with("mlg_")))
+        .unwrap_or_else(|| panic!("no demo key in {:?}", s.log))
+        .to_owned();
+    let q = json!({"query": "{ partners { totalCount } viewer { role } }"});
+    let (status, body) = http_with(&s.addr, "POST", "/graphql", Some(&q), &format!("X-Api-Key: {key}\r\n"));
     assert_eq!(status, 200);
     assert!(body.contains("\"totalCount\":150"), "{body}");
+    assert!(body.contains("ADMIN"), "{body}");
+    let (_, body) = http(&s.addr, "POST", "/graphql", Some(&q));
+    assert!(body.contains("ANONYMOUS"), "{body}");
+    assert!(
+        !body.contains("\"totalCount\":150"),
+        "anonymous readers see public partners only: {body}"
+    );
     assert!(s.interrupt().success());
 
     // A second run finds the data there and does not load it again.
@@ -283,9 +312,9 @@ fn a_database_named_by_the_operator_gets_no_demo_unasked() {
         &s.addr,
         "POST",
         "/graphql",
-        Some(&json!({"query": "{ partners { totalCount } }"})),
+        Some(&json!({"query": "{ territories { totalCount } }"})),
     );
-    assert!(body.contains("\"totalCount\":150"), "{body}");
+    assert!(!body.contains("\"totalCount\":0"), "{body}");
     assert!(s.interrupt().success());
 
     let cwd2 = tempfile::tempdir().unwrap();

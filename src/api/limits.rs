@@ -35,9 +35,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_depth: 12,
-            max_cost_staff: 250_000,
-            max_cost_partner: 25_000,
-            max_cost_anonymous: 5_000,
+            max_cost_staff: 500_000,
+            max_cost_partner: 100_000,
+            max_cost_anonymous: 50_000,
             max_aliases: 50,
             max_batch: 10,
             max_body_bytes: 1 << 20,
@@ -80,6 +80,22 @@ pub fn count_aliases(doc: &ExecutableDocument) -> usize {
             .values()
             .map(|f| walk(&f.node.selection_set.node))
             .sum::<usize>()
+}
+
+/// Whether a document asks for the schema (`__schema` or `__type`;
+/// `__typename` is no introspection).
+pub fn asks_introspection(doc: &ExecutableDocument) -> bool {
+    fn walk(set: &SelectionSet) -> bool {
+        set.items.iter().any(|s| match &s.node {
+            Selection::Field(f) => {
+                matches!(f.node.name.node.as_str(), "__schema" | "__type") || walk(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(f) => walk(&f.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    doc.operations.iter().any(|(_, op)| walk(&op.node.selection_set.node))
+        || doc.fragments.values().any(|f| walk(&f.node.selection_set.node))
 }
 
 #[cfg(test)]

@@ -317,6 +317,13 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
             ),
         );
     }
+    let introspection_off = app.config.production && matches!(principal.role, Role::Partner | Role::Anonymous);
+    if introspection_off && limits::asks_introspection(&doc) {
+        return refused(
+            "FORBIDDEN",
+            "introspection is off for partner portals and anonymous readers in production mode",
+        );
+    }
     if over_get
         && doc
             .operations
