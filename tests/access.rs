@@ -292,6 +292,35 @@ async fn each_role_sees_what_it_may_and_nothing_else() {
             .count()
     );
     assert_eq!(d["partner"]["relationsOut"]["totalCount"], mine.relations_of_portal);
+    // Degrees count only the links the viewer sees: no relation is public in the demo.
+    let d = data(
+        &app,
+        None,
+        "{ partners(first: 100) { nodes { degree(via: [RELATION]) } } }",
+    )
+    .await;
+    assert!(
+        d["partners"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["degree"] == 0),
+        "{d}"
+    );
+    let d = data(
+        &app,
+        Some(&admin),
+        "{ partners(first: 100) { nodes { degree(via: [RELATION]) } } }",
+    )
+    .await;
+    assert!(
+        d["partners"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["degree"] != 0),
+        "{d}"
+    );
     // Anonymous readers do not see relations (they are for the partners involved).
     let d = data(&app, None, &q).await;
     if d["partner"].is_object() {
@@ -541,4 +570,80 @@ async fn a_flood_is_answered_429_with_retry_after() {
     assert_eq!(code(limited), "RATE_LIMITED");
     let wait: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=2).contains(&wait));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_log_is_for_admins_and_records_imports() {
+    let t = TestDb::with_demo().await;
+    let admin = keys::create(&t.db, Role::Admin, None, "root", false).await.unwrap();
+    let coordinator = keys::create(&t.db, Role::Coordinator, None, "c", false).await.unwrap();
+    let app = api::router(t.db.clone(), ServerConfig::default());
+    let q = r#"{ auditLog(first: 10, filter: { operation: "import" }) { totalCount nodes { principal role operation record after } } }"#;
+    let d = data(&app, Some(&admin), q).await;
+    assert_eq!(d["auditLog"]["totalCount"], 1);
+    let e = &d["auditLog"]["nodes"][0];
+    assert_eq!(e["principal"], "system");
+    assert_eq!(e["record"], Value::Null);
+    assert_eq!(e["after"]["tables"]["partners"]["written"], 150);
+    for k in [Some(coordinator.as_str()), None] {
+        let r = gql(&app, k, q).await;
+        assert_eq!(code(&r), "FORBIDDEN", "{}", r.body);
+    }
+    let d = data(
+        &app,
+        Some(&admin),
+        r#"{ auditLog(filter: { principal: "nobody" }) { totalCount } }"#,
+    )
+    .await;
+    assert_eq!(d["auditLog"]["totalCount"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_over_its_time_is_abandoned_with_a_clear_error() {
+    let t = TestDb::with_demo().await;
+    let app = api::router(
+        t.db.clone(),
+        ServerConfig {
+            limits: maillage::api::limits::Limits {
+                timeout: std::time::Duration::ZERO,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let r = gql(&app, None, "{ partners(first: 50) { totalCount nodes { name } } }").await;
+    assert_eq!(code(&r), "TIMEOUT", "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn portals_on_the_configured_origins_may_call_from_a_browser() {
+    let t = TestDb::new().await;
+    let app = api::router(
+        t.db.clone(),
+        ServerConfig {
+            cors_origins: vec!["https://portail.example.org".into()],
+            ..Default::default()
+        },
+    );
+    let preflight = |origin: &'static str| {
+        Request::builder()
+            .method("OPTIONS")
+            .uri("/graphql")
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "x-api-key,content-type")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = app
+        .clone()
+        .oneshot(preflight("https://portail.example.org"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://portail.example.org"
+    );
+    let other = app.clone().oneshot(preflight("https://evil.example")).await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
 }

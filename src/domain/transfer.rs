@@ -71,6 +71,32 @@ pub async fn import(
     let summary = storage::import::write(&txn, &bundle, opts.replace, progress).await?;
     // Every bundle carries territories.
     storage::ancestry::rebuild(&txn).await?;
+    // The audit log gets the import as one entry (who, when, what it
+    // changed, table by table), in the same transaction.
+    let system = super::access::Principal::system();
+    let tables: serde_json::Map<String, serde_json::Value> = summary
+        .tables
+        .iter()
+        .map(|t| {
+            (
+                t.table.to_owned(),
+                serde_json::json!({ "rows": t.rows, "written": t.written, "deleted": t.deleted }),
+            )
+        })
+        .collect();
+    storage::keys::audit(
+        &txn,
+        storage::keys::AuditEntry {
+            principal: &system.name,
+            role: system.role.as_str(),
+            operation: if opts.replace { "import --replace" } else { "import" },
+            record_type: None,
+            record_id: None,
+            before: None,
+            after: Some(serde_json::json!({ "tables": tables })),
+        },
+    )
+    .await?;
     if opts.dry_run {
         txn.rollback().await?;
     } else {

@@ -121,6 +121,22 @@ fn partner_visible(p: &str, scope: &Scope) -> String {
     )
 }
 
+/// The ids of the networks a scope sees, as a subquery.
+pub fn visible_networks(scope: &Scope) -> String {
+    format!(
+        "SELECT sn.\"id\" FROM \"networks\" sn WHERE {}",
+        network_visible("sn", scope)
+    )
+}
+
+/// The ids of the actions a scope sees, as a subquery.
+pub fn visible_actions(scope: &Scope) -> String {
+    format!(
+        "SELECT sa.\"id\" FROM \"actions\" sa WHERE {}",
+        action_visible("sa", scope)
+    )
+}
+
 /// A table name, quoted as the unaliased table of a statement.
 fn table(t: &str) -> String {
     format!("\"{t}\"")
@@ -154,10 +170,7 @@ impl Scoped for network::Entity {
 impl Scoped for membership::Entity {
     // Who sits in a network is seen with the network.
     fn visible_sql(scope: &Scope) -> String {
-        format!(
-            "\"memberships\".\"network_id\" IN (SELECT sn.\"id\" FROM \"networks\" sn WHERE {})",
-            network_visible("sn", scope)
-        )
+        format!("\"memberships\".\"network_id\" IN ({})", visible_networks(scope))
     }
 }
 impl Scoped for action::Entity {
@@ -167,18 +180,12 @@ impl Scoped for action::Entity {
 }
 impl Scoped for action_partner::Entity {
     fn visible_sql(scope: &Scope) -> String {
-        format!(
-            "\"action_partners\".\"action_id\" IN (SELECT sa.\"id\" FROM \"actions\" sa WHERE {})",
-            action_visible("sa", scope)
-        )
+        format!("\"action_partners\".\"action_id\" IN ({})", visible_actions(scope))
     }
 }
 impl Scoped for action_territory::Entity {
     fn visible_sql(scope: &Scope) -> String {
-        format!(
-            "\"action_territories\".\"action_id\" IN (SELECT sa.\"id\" FROM \"actions\" sa WHERE {})",
-            action_visible("sa", scope)
-        )
+        format!("\"action_territories\".\"action_id\" IN ({})", visible_actions(scope))
     }
 }
 impl Scoped for partner_territory::Entity {

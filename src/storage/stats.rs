@@ -209,7 +209,7 @@ pub struct Via {
 /// For each partner of `ids`, how many distinct other partners it shares a
 /// network, an action or a declared relation with (as `via` says), in one
 /// statement for all of them.
-pub async fn degrees<C: ConnectionTrait>(db: &C, ids: &[i64], via: Via) -> Result<HashMap<i64, i64>> {
+pub async fn degrees<C: ConnectionTrait>(db: &C, scope: &Scope, ids: &[i64], via: Via) -> Result<HashMap<i64, i64>> {
     let mut parts: Vec<SelectStatement> = vec![];
     let pair = |table: &str, group: &str, member: &str| {
         let (x, y) = (Alias::new("x"), Alias::new("y"));
@@ -224,7 +224,20 @@ pub async fn degrees<C: ConnectionTrait>(db: &C, ids: &[i64], via: Via) -> Resul
                 Expr::col((y.clone(), Alias::new(group))).equals((x.clone(), Alias::new(group))),
             )
             .and_where(Expr::col((x.clone(), Alias::new(member))).is_in(ids.iter().copied()))
-            .and_where(Expr::col((y, Alias::new(member))).ne(Expr::col((x, Alias::new(member)))))
+            .and_where(Expr::col((y, Alias::new(member))).ne(Expr::col((x.clone(), Alias::new(member)))))
+            // A restricted viewer counts only the links it sees (the
+            // co-members of a network it sees are partners it sees).
+            .and_where(match (scope, table) {
+                (Scope::All, _) => Expr::cust("1 = 1"),
+                (_, "memberships") => Expr::cust(format!(
+                    "\"x\".\"network_id\" IN ({})",
+                    super::read::visible_networks(scope)
+                )),
+                _ => Expr::cust(format!(
+                    "\"x\".\"action_id\" IN ({})",
+                    super::read::visible_actions(scope)
+                )),
+            })
             .to_owned()
     };
     if via.network {
@@ -244,6 +257,7 @@ pub async fn degrees<C: ConnectionTrait>(db: &C, ids: &[i64], via: Via) -> Resul
                     .expr_as(Expr::col(Alias::new(b)), Alias::new("o"))
                     .from(relation::Entity)
                     .and_where(Expr::col(Alias::new(a)).is_in(ids.iter().copied()))
+                    .cond_where(relation::Entity::visible(scope))
                     .to_owned(),
             );
         }

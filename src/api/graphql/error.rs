@@ -8,6 +8,7 @@ use async_graphql::{Error, ErrorExtensions};
 /// Error codes carried in `extensions.code`.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 pub const INTERNAL: &str = "INTERNAL";
+pub const FORBIDDEN: &str = "FORBIDDEN";
 
 /// A failure of ours (database down, bug): logged in full, answered with a
 /// generic message so no SQL or path leaks to the client.
@@ -19,4 +20,9 @@ pub fn internal<E: Display>(e: E) -> Error {
 /// The client asked for something invalid.
 pub fn bad_input(msg: impl Into<String>) -> Error {
     Error::new(msg.into()).extend_with(|_, x| x.set("code", BAD_USER_INPUT))
+}
+
+/// An error with a given code.
+pub fn coded(code: &'static str, msg: impl Into<String>) -> Error {
+    Error::new(msg.into()).extend_with(move |_, x| x.set("code", code))
 }

@@ -21,7 +21,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Territory,
         Kind::Partner,
         Kind::Contact,

@@ -178,7 +178,7 @@ macro_rules! loaders {
                 };
                 Loaders {
                     activity,
-                    degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone() }, spawn.clone())
+                    degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone(), scope: scope.clone() }, spawn.clone())
                         .max_batch_size(MAX_BATCH),
                     $(
                         $by_id: DataLoader::new(

@@ -1,5 +1,6 @@
 //! The GraphQL schema: types over the storage models, root fields, loaders.
 
+mod audit;
 mod connection;
 mod error;
 mod filters;

@@ -31,7 +31,12 @@ pub enum Node {
 
 /// The root of every query: records and lookups, and analysts' aggregates.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(RecordQuery, StatsQuery, super::viewer::ViewerQuery);
+pub struct QueryRoot(
+    RecordQuery,
+    StatsQuery,
+    super::viewer::ViewerQuery,
+    super::audit::AuditQuery,
+);
 
 /// Root fields over the records.
 #[derive(Default)]

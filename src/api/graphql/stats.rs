@@ -200,6 +200,8 @@ pub fn via(kinds: &[LinkKind]) -> Via {
 /// Partner degrees, for all the partners of a level in one statement per `via`.
 pub struct DegreeLoader {
     pub db: DatabaseConnection,
+    /// Only the links the viewer sees count (a portal must not learn of the others from a number).
+    pub scope: crate::storage::Scope,
 }
 
 impl Loader<(i64, Via)> for DegreeLoader {
@@ -213,7 +215,9 @@ impl Loader<(i64, Via)> for DegreeLoader {
         }
         let mut out = HashMap::new();
         for (v, ids) in by_via {
-            let d = stats::degrees(&self.db, &ids, v).await.map_err(std::sync::Arc::new)?;
+            let d = stats::degrees(&self.db, &self.scope, &ids, v)
+                .await
+                .map_err(std::sync::Arc::new)?;
             for id in ids {
                 out.insert((id, v), d.get(&id).copied().unwrap_or(0));
             }
