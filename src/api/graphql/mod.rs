@@ -5,18 +5,20 @@ mod error;
 mod filters;
 mod ids;
 mod loaders;
+mod mutation;
 mod query;
 mod scalars;
 mod stats;
 mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 pub use loaders::Loaders;
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Settings of the API that resolvers read.
 #[derive(Debug, Clone)]
@@ -39,7 +41,9 @@ impl Default for ApiConfig {
 /// Builds the schema. Per-request data (loaders, scope) is added by the
 /// HTTP handler; the connection and settings are shared.
 pub fn schema(db: Option<DatabaseConnection>, config: ApiConfig) -> AppSchema {
-    let mut b = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription).data(config);
+    let mut b = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
+        .extension(error::Codes)
+        .data(config);
     if let Some(db) = db {
         b = b.data(db);
     }
