@@ -58,7 +58,12 @@ impl Decoder {
             Some((k, _)) => {
                 self.errors.push(edit::UserError {
                     field,
-                    message: format!("{:?} is the id of a {}, not of a {}", id.as_str(), k.prefix(), kind.prefix()),
+                    message: format!(
+                        "{:?} is the id of a {}, not of a {}",
+                        id.as_str(),
+                        k.prefix(),
+                        kind.prefix()
+                    ),
                     code: ErrorCode::NotFound,
                 });
                 0
@@ -120,7 +125,7 @@ async fn run(ctx: &Context<'_>, operation: &str, input: impl IntoEdit) -> Result
         .data::<sea_orm::DatabaseConnection>()
         .map_err(|e| internal(e.message))?;
     match edit::apply(db, principal, operation, edit).await {
-        Ok(Outcome::Done(change)) => Ok(Ok(change)),
+        Ok(Outcome::Done(change)) => Ok(Ok(*change)),
         Ok(Outcome::Refused(errors)) => Ok(Err(errors.into_iter().map(Into::into).collect())),
         Err(EditError::Forbidden(who)) => Err(forbidden(format!("`{operation}`: {who} may not change data"))),
         Err(EditError::Storage(e)) => Err(internal(e)),
@@ -1162,6 +1167,9 @@ link_payload!(
 #[derive(Default)]
 pub struct MutationRoot;
 
+/// Every change to the data, one record at a time. Each mutation runs in
+/// one transaction and is written to the audit log; it needs a principal
+/// allowed to write (admin or coordinator), else a `FORBIDDEN` error.
 #[Object]
 impl MutationRoot {
     /// Creates a territory. Its place in the tree (and so what lies within what) is updated at once.

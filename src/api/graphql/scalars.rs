@@ -16,9 +16,7 @@ impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             // The bundle format's rule, so the API takes the dates an import takes.
-            Value::String(s) => crate::bundle::rules::date(s)
-                .map(Date)
-                .map_err(InputValueError::custom),
+            Value::String(s) => crate::bundle::rules::date(s).map(Date).map_err(InputValueError::custom),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

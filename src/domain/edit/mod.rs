@@ -293,7 +293,7 @@ impl Change {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Committed (with its audit entry).
-    Done(Change),
+    Done(Box<Change>),
     /// Refused: nothing written.
     Refused(Vec<UserError>),
 }
@@ -360,7 +360,7 @@ pub async fn apply(
             )
             .await?;
             txn.commit().await?;
-            Ok(Outcome::Done(done.change))
+            Ok(Outcome::Done(Box::new(done.change)))
         }
         Err(errors) => {
             txn.rollback().await?;

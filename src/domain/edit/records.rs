@@ -148,18 +148,26 @@ fn set_text(e: &mut Errors, field: &'static str, v: &Field<String>, slot: &mut S
     }
 }
 
-/// An optional text: empty is absent, as in a bundle.
-fn set_opt_text(e: &mut Errors, field: &'static str, v: &Nullable<String>, slot: &mut Option<String>) {
-    match v {
-        None => {}
-        Some(None) => *slot = None,
-        Some(Some(s)) if s.is_empty() => *slot = None,
-        Some(Some(s)) => {
-            if e.ok(field, rules::text(s)).is_some() {
-                *slot = Some(s.clone());
-            }
-        }
+/// An optional text: empty is absent, as in a bundle; `rule` checks the rest.
+fn set_opt_text_with(
+    e: &mut Errors,
+    field: &'static str,
+    v: &Nullable<String>,
+    slot: &mut Option<String>,
+    rule: impl Fn(&str) -> std::result::Result<(), String>,
+) {
+    let Some(v) = v else { return };
+    let v = v.as_deref().filter(|s| !s.is_empty());
+    if let Some(s) = v
+        && e.ok(field, rule(s)).is_none()
+    {
+        return;
     }
+    *slot = v.map(str::to_owned);
+}
+
+fn set_opt_text(e: &mut Errors, field: &'static str, v: &Nullable<String>, slot: &mut Option<String>) {
+    set_opt_text_with(e, field, v, slot, rules::text)
 }
 
 fn set<T: Clone>(e: &mut Errors, field: &'static str, v: &Field<T>, slot: &mut T, creating: bool) {
@@ -424,16 +432,8 @@ impl Rec for partner::Model {
         set_text(e, "name", &p.name, &mut m.name, creating);
         m.name_search = search_key(&m.name);
         set(e, "kind", &p.kind, &mut m.kind, creating);
-        match &p.siret {
-            Some(Some(s)) if !s.is_empty() => {
-                // A failing Luhn check is only a warning in the format.
-                if e.ok("siret", rules::siret(s)).is_some() {
-                    m.siret = Some(s.clone());
-                }
-            }
-            Some(_) => m.siret = None,
-            None => {}
-        }
+        // A failing Luhn check is only a warning in the format.
+        set_opt_text_with(e, "siret", &p.siret, &mut m.siret, |v| rules::siret(v).map(|_luhn| ()));
         set_opt(&p.parent_id, &mut m.parent_id);
         set_opt(&p.territory_id, &mut m.territory_id);
         set_opt_text(e, "website", &p.website, &mut m.website);
