@@ -1036,3 +1036,44 @@ async fn mutations_are_described_in_the_schema() {
     assert!(sdl.contains("Refused (`IN_USE`) while territories sit inside it"));
     assert!(sdl.contains("and with it its contacts, memberships, participations, relations and served territories"));
 }
+
+#[tokio::test]
+async fn every_error_carries_a_code() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    // What async-graphql refuses before any resolver runs: syntax, an
+    // unknown field, a value not of its type, a missing input field.
+    for q in [
+        "mutation { createTerritory(",
+        "{ nope }",
+        r#"mutation { createTerritory(input: { ref: "x", kind: PLANET, name: "X" }) { territory { id } } }"#,
+        "mutation { deletePartner(input: {}) { deletedPartnerId } }",
+    ] {
+        let r = api.raw_as(Some(Principal::system()), q, json!({})).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{q}: {r}");
+    }
+}
+
+/// `examples/graphql/edit.graphql` runs as its comment says.
+#[tokio::test]
+async fn the_edit_example_runs() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let (partner, version) = api.find(r#"partner(ref: "ptn-000010")"#).await;
+    let territory = api.id(r#"territory(ref: "qpv-57683-01")"#).await;
+    let vars = json!({ "partner": partner, "version": version, "territory": territory });
+    let d = api
+        .q(include_str!("../examples/graphql/edit.graphql"), vars.clone())
+        .await;
+    assert_eq!(d["updatePartner"]["userErrors"], json!([]), "{d}");
+    assert_eq!(d["updatePartner"]["partner"]["version"], version + 1);
+    let served = d["addServedTerritory"]["partner"]["territoriesServed"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert!(served.iter().any(|n| n["ref"] == "qpv-57683-01"), "{d}");
+    // Run again with the same (now stale) version: a conflict, and the
+    // territory is already served.
+    let d = api.q(include_str!("../examples/graphql/edit.graphql"), vars).await;
+    assert_eq!(d["updatePartner"]["userErrors"][0]["code"], "CONFLICT");
+    assert_eq!(d["addServedTerritory"]["userErrors"][0]["code"], "TAKEN");
+}

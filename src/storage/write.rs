@@ -29,6 +29,28 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
     Ok(txn)
 }
 
+/// The trees (`parent_id` chains) an edit may have to walk.
+#[derive(Debug, Clone, Copy)]
+pub enum Tree {
+    Territories = 1,
+    Partners = 2,
+    Networks = 3,
+}
+
+/// Serializes the edits of one tree until the transaction ends. The rules
+/// of a tree (no cycle, ranks) read several rows: two concurrent moves, each
+/// valid alone, could otherwise make a cycle together. SQLite already runs
+/// one writer at a time (see [`begin`]); PostgreSQL takes an advisory lock.
+pub async fn lock_tree<C: ConnectionTrait>(db: &C, tree: Tree) -> Result<()> {
+    if !is_sqlite(db) {
+        // An arbitrary namespace for maillage's advisory locks, then the tree.
+        let key = 0x6d61_696c_0000_i64 + tree as i64;
+        db.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether a write failed on a unique or foreign key constraint: another
 /// writer got there first (the rules were checked in this transaction, so
 /// the data changed underneath).

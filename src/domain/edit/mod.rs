@@ -454,6 +454,19 @@ fn stale(r: RecordType, current: i32, expected: i32) -> Vec<UserError> {
     }]
 }
 
+/// The error for a versioned write that matched no row: the record was
+/// changed (or deleted) by a transaction that committed after we read it.
+async fn changed_meanwhile<R: Rec>(
+    db: &DatabaseTransaction,
+    id: i64,
+    expected: i32,
+) -> storage::Result<Vec<UserError>> {
+    Ok(match R::get(db, id).await? {
+        Some(now) => stale(R::TYPE, now.version(), expected),
+        None => not_found(R::TYPE),
+    })
+}
+
 async fn create<R: Rec>(db: &DatabaseTransaction, p: &R::Patch) -> storage::Result<Checked> {
     let mut m = R::blank();
     let mut e = records::Errors::default();
@@ -497,7 +510,8 @@ async fn update<R: Rec>(db: &DatabaseTransaction, id: i64, expected: i32, p: &R:
     let before = R::json(db, id).await?;
     m.stamp(expected + 1, Utc::now(), None);
     if !R::update(db, &m, expected).await? {
-        return Ok(Err(stale(R::TYPE, expected + 1, expected)));
+        // Another editor committed between our read and our write.
+        return Ok(Err(changed_meanwhile::<R>(db, id, expected).await?));
     }
     R::after_write(db, Some(&old), Some(&m)).await?;
     Ok(Ok(Done {
@@ -525,7 +539,7 @@ async fn delete<R: Rec>(db: &DatabaseTransaction, id: i64, expected: Option<i32>
     }
     let before = R::json(db, id).await?;
     if !R::delete(db, id, Some(old.version())).await? {
-        return Ok(Err(stale(R::TYPE, old.version() + 1, old.version())));
+        return Ok(Err(changed_meanwhile::<R>(db, id, old.version()).await?));
     }
     R::after_write(db, Some(&old), None).await?;
     Ok(Ok(Done {

@@ -332,6 +332,7 @@ impl Rec for territory::Model {
     }
 
     async fn check(db: &Db, m: &Self, old: Option<&Self>, e: &mut Errors) -> Result<()> {
+        write::lock_tree(db, write::Tree::Territories).await?;
         let holder = write::by_ref::territory(db, &m.r#ref).await?;
         ref_taken(e, holder.map(|h| h.id), m.id, &m.r#ref);
         if let Some(code) = &m.code
@@ -443,6 +444,7 @@ impl Rec for partner::Model {
     }
 
     async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
+        write::lock_tree(db, write::Tree::Partners).await?;
         let holder = write::by_ref::partner(db, &m.r#ref).await?;
         ref_taken(e, holder.map(|h| h.id), m.id, &m.r#ref);
         let up = |t: &Self| (t.r#ref.clone(), t.parent_id);
@@ -554,6 +556,7 @@ impl Rec for network::Model {
     }
 
     async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
+        write::lock_tree(db, write::Tree::Networks).await?;
         let holder = write::by_ref::network(db, &m.r#ref).await?;
         ref_taken(e, holder.map(|h| h.id), m.id, &m.r#ref);
         referenced::<territory::Model>(db, e, "territoryId", m.territory_id).await?;
