@@ -1077,3 +1077,41 @@ async fn the_edit_example_runs() {
     assert_eq!(d["updatePartner"]["userErrors"][0]["code"], "CONFLICT");
     assert_eq!(d["addServedTerritory"]["userErrors"][0]["code"], "TAKEN");
 }
+
+/// Two concurrent moves, each valid alone, would make a cycle together:
+/// edits of one tree are serialized, so the second sees the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_moves_cannot_make_a_cycle() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    for r in ["net-a", "net-b"] {
+        api.ok(
+            "createNetwork",
+            "network { id }",
+            json!({ "ref": r, "name": r, "kind": "OTHER" }),
+        )
+        .await;
+    }
+    let (a, av) = api.find(r#"network(ref: "net-a")"#).await;
+    let (b, bv) = api.find(r#"network(ref: "net-b")"#).await;
+    let (x, y) = tokio::join!(
+        api.m(
+            "updateNetwork",
+            "network { id }",
+            json!({ "id": a, "expectedVersion": av, "parentId": b })
+        ),
+        api.m(
+            "updateNetwork",
+            "network { id }",
+            json!({ "id": b, "expectedVersion": bv, "parentId": a })
+        ),
+    );
+    let refused: Vec<_> = [&x, &y].into_iter().filter(|p| p["network"].is_null()).collect();
+    assert_eq!(refused.len(), 1, "{x}\n{y}");
+    let e = &refused[0]["userErrors"][0];
+    assert_eq!(e["field"], json!(["input", "parentId"]), "{e}");
+    assert!(
+        e["message"].as_str().unwrap().starts_with("cycle in parent_id chain"),
+        "{e}"
+    );
+}
