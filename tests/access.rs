@@ -647,3 +647,73 @@ async fn portals_on_the_configured_origins_may_call_from_a_browser() {
     let other = app.clone().oneshot(preflight("https://evil.example")).await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writers_write_and_a_portal_may_change_only_its_own_public_contact() {
+    let t = TestDb::with_demo().await;
+    let (b, _) = bundle::check(&BundleFiles::demo(), &Existing::default()).unwrap();
+    let (mine, other) = (&b.partners[0].id, &b.partners[1].id);
+    let portal = keys::create(&t.db, Role::Partner, Some(mine), "portail", false)
+        .await
+        .unwrap();
+    let analyst = keys::create(&t.db, Role::Analyst, None, "analyste", false)
+        .await
+        .unwrap();
+    let coordinator = keys::create(&t.db, Role::Coordinator, None, "direction", false)
+        .await
+        .unwrap();
+    let admin = keys::create(&t.db, Role::Admin, None, "root", false).await.unwrap();
+    let app = api::router(t.db.clone(), ServerConfig::default());
+    let id_of = |r: &str| {
+        let app = app.clone();
+        let admin = admin.clone();
+        let q = format!(r#"{{ partner(ref: "{r}") {{ id version }} }}"#);
+        async move {
+            let d = data(&app, Some(&admin), &q).await;
+            (
+                d["partner"]["id"].as_str().unwrap().to_owned(),
+                d["partner"]["version"].as_i64().unwrap(),
+            )
+        }
+    };
+    let update = |id: &str, version: i64, field: &str, value: &str| {
+        format!(
+            r#"mutation {{ updatePartner(input: {{ id: "{id}", expectedVersion: {version}, {field}: "{value}" }}) {{ partner {{ website name version }} userErrors {{ code message }} }} }}"#
+        )
+    };
+
+    let (id, v) = id_of(mine).await;
+    let d = data(&app, Some(&portal), &update(&id, v, "website", "https://exemple.fr")).await;
+    assert_eq!(d["updatePartner"]["partner"]["website"], "https://exemple.fr", "{d}");
+    let (_, v) = id_of(mine).await;
+    for (key, q) in [
+        (&portal, update(&id, v, "name", "Renamed")),
+        (
+            &portal,
+            update(&id_of(other).await.0, id_of(other).await.1, "website", "https://x.fr"),
+        ),
+        (&analyst, update(&id, v, "website", "https://y.fr")),
+    ] {
+        let r = gql(&app, Some(key), &q).await;
+        assert_eq!(code(&r), "FORBIDDEN", "{q}\n{}", r.body);
+    }
+    let r = gql(&app, None, &update(&id, v, "website", "https://z.fr")).await;
+    assert_eq!(code(&r), "FORBIDDEN");
+    let d = data(&app, Some(&coordinator), &update(&id, v, "name", "Nouveau nom")).await;
+    assert_eq!(d["updatePartner"]["partner"]["name"], "Nouveau nom");
+
+    // Both changes are in the audit log, under the keys' names.
+    let q = format!(
+        r#"{{ auditLog(filter: {{ record: "{id}" }}) {{ nodes {{ principal role operation before after }} }} }}"#
+    );
+    let d = data(&app, Some(&admin), &q).await;
+    let who: Vec<&str> = d["auditLog"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["principal"].as_str().unwrap())
+        .collect();
+    assert_eq!(who, ["direction", "portail"], "newest first: {d}");
+    assert_eq!(d["auditLog"]["nodes"][0]["operation"], "updatePartner");
+    assert_eq!(d["auditLog"]["nodes"][0]["after"]["name"], "Nouveau nom");
+}

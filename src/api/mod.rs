@@ -356,14 +356,10 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
     }
 }
 
-/// Gives every error an `extensions.code`: ours already have one; those of
-/// async-graphql's validation (unknown field, wrong argument, limits) are
-/// the client's, and the limit ones get a message that says which limit.
+/// Says which limit a refused operation went over (async-graphql's own
+/// messages do not), and makes sure every error carries an `extensions.code`.
 fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
     for e in &mut resp.errors {
-        if e.extensions.as_ref().is_some_and(|x| x.get("code").is_some()) {
-            continue;
-        }
         if e.message == "Query is too complex." {
             e.message = format!(
                 "the query costs more than the {} allowed for the {} role (a list field costs its page size times what it selects): ask for smaller pages or fewer nested lists",
@@ -376,12 +372,10 @@ fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
                 limits.max_depth
             );
         }
-        let code = if e.message.contains("__schema") || e.message.contains("__type") {
-            "FORBIDDEN"
-        } else {
-            "BAD_USER_INPUT"
-        };
-        e.extensions.get_or_insert_with(Default::default).set("code", code);
+        let x = e.extensions.get_or_insert_with(Default::default);
+        if x.get("code").is_none() {
+            x.set("code", "BAD_USER_INPUT");
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod model;
 mod read;
+pub mod rules;
 mod strict_csv;
 mod write;
 

@@ -35,6 +35,7 @@ use chrono::NaiveDate;
 // largest single cost of checking a national bundle.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
+use super::rules::{self, *};
 use super::strict_csv::{self, Reader, SyntaxError, Utf8Issue};
 use super::*;
 use crate::model::*;
@@ -662,7 +663,7 @@ impl<'a, 'e> Checker<'a, 'e> {
             FILE_NAMES[file],
             line,
             col,
-            format_args!("unknown {label} id {} (dangling reference)", Quoted(v)),
+            format_args!("{}", rules::dangling(label, v)),
         );
     }
 
@@ -738,7 +739,7 @@ impl<'a, 'e> Checker<'a, 'e> {
         if has_id(f) && !text(ID).is_empty() {
             let id = text(ID);
             if self.ids[f].contains_key(id) {
-                self.err(name, line, "id", format_args!("duplicate id {}", Quoted(id)));
+                self.err(name, line, "id", format_args!("{}", rules::duplicate_id(id)));
             } else {
                 let n = self.ids[f].len() as u32;
                 self.ids[f].insert(cow(ID), n);
@@ -747,7 +748,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 && !text(pc).is_empty()
             {
                 if text(pc) == id {
-                    self.err(name, line, "parent_id", format_args!("record is its own parent"));
+                    self.err(name, line, "parent_id", format_args!("{}", rules::OWN_PARENT));
                 } else {
                     self.parents[f].set(cow(ID), cow(pc), line);
                 }
@@ -756,20 +757,14 @@ impl<'a, 'e> Checker<'a, 'e> {
 
         if let Some((a, b)) = date_range(f)
             && let (Cell::Date(start), Cell::Date(end)) = (cells[a], cells[b])
-            && end < start
+            && let Err(m) = rules::date_range(schema[a].name, start, schema[b].name, end)
         {
-            let (an, bn) = (schema[a].name, schema[b].name);
-            self.err(name, line, bn, format_args!("{bn} {end} is before {an} {start}"));
+            self.err(name, line, schema[b].name, format_args!("{m}"));
         }
 
         if f == RELATIONS && !text(R_FROM).is_empty() && text(R_FROM) == text(R_TO) {
-            let p = Quoted(text(R_TO));
-            self.err(
-                name,
-                line,
-                "to_partner_id",
-                format_args!("relation from partner {p} to itself"),
-            );
+            let m = rules::self_relation(text(R_TO));
+            self.err(name, line, "to_partner_id", format_args!("{m}"));
         }
 
         if f == ACTION_PARTNERS && !text(AP_ACTION).is_empty() {
@@ -826,10 +821,9 @@ impl<'a, 'e> Checker<'a, 'e> {
                 self.text_keys.insert((cow(key[0]), cow(key[1]), third))
             };
             if !new {
-                let what = key.iter().map(|&k| format!("{} {}", schema[k].name, Quoted(text(k))));
-                let what = what.collect::<Vec<_>>().join(", ");
+                let parts: Vec<_> = key.iter().map(|&k| (schema[k].name, text(k))).collect();
                 let last = schema[key[key.len() - 1]].name;
-                self.err(name, line, last, format_args!("duplicate row for {what}"));
+                self.err(name, line, last, format_args!("{}", rules::duplicate_key(&parts)));
             }
         }
 
@@ -839,130 +833,48 @@ impl<'a, 'e> Checker<'a, 'e> {
     }
 
     /// Checks one non-empty value of a column that is not a reference;
-    /// returns it converted, or `Cell::Null` after reporting an error.
+    /// returns it converted, or `Cell::Null` after reporting an error. The
+    /// rules themselves are in [`rules`], shared with the API's edits.
     fn value<'r>(&mut self, file: &str, line: u64, col: &str, ty: Ty, v: &'r str) -> Cell<'r> {
-        let q = Quoted(v);
-        match ty {
-            Ty::Ref(_) => {} // resolved by the caller
-            Ty::Text => {
-                if v.contains('\0') {
-                    self.err(file, line, col, format_args!("NUL character in text"));
-                    return Cell::Null;
-                }
-            }
-            Ty::Id => {
-                if !is_id(v) {
-                    self.err(
-                        file,
-                        line,
-                        col,
-                        format_args!("invalid id {q} (1-64 characters of A-Za-z0-9._:-)"),
-                    );
-                    return Cell::Null;
-                }
-            }
-            Ty::Enum(vocab) => {
-                if vocab.ordinal(v).is_none() {
+        let checked = match ty {
+            Ty::Ref(_) => Ok(Cell::Str(v)), // resolved by the caller
+            Ty::Text => rules::text(v).map(|()| Cell::Str(v)),
+            Ty::Id => rules::id(v).map(|()| Cell::Str(v)),
+            Ty::Enum(vocab) => match vocab.ordinal(v) {
+                Some(_) => Ok(Cell::Str(v)),
+                None => {
                     let expected = vocab.strings().join(", ");
-                    self.err(
+                    Err(format!("unknown value {} (expected one of: {expected})", Quoted(v)))
+                }
+            },
+            Ty::Date => rules::date(v).map(Cell::Date),
+            Ty::Money => rules::money(v).map(|(cents, exact)| {
+                if !exact {
+                    let euros = super::write::euros(cents);
+                    self.warn(
                         file,
                         line,
                         col,
-                        format_args!("unknown value {q} (expected one of: {expected})"),
+                        format_args!("amount {v} has more than 2 decimals: rounded to {euros}"),
                     );
-                    return Cell::Null;
                 }
-            }
-            Ty::Date => {
-                return match parse_date(v) {
-                    Ok(d) => Cell::Date(d),
-                    Err(why) => {
-                        self.err(file, line, col, format_args!("invalid date {q} ({why})"));
-                        Cell::Null
-                    }
-                };
-            }
-            Ty::Money => {
-                let n = ascii_digits(v);
-                if !is_number(&n, true) {
-                    let e = "expected a decimal number like 12500.50, with a dot and no thousands separator";
-                    self.err(file, line, col, format_args!("invalid amount {q} ({e})"));
-                } else if n.starts_with('-') && float(&n) != 0.0 {
-                    self.err(file, line, col, format_args!("negative amount {v}"));
-                } else {
-                    match to_cents(&n) {
-                        None => self.err(file, line, col, format_args!("amount {v} is too large")),
-                        Some((cents, exact)) => {
-                            if !exact {
-                                let euros = super::write::euros(cents);
-                                self.warn(
-                                    file,
-                                    line,
-                                    col,
-                                    format_args!("amount {v} has more than 2 decimals: rounded to {euros}"),
-                                );
-                            }
-                            return Cell::Cents(cents);
-                        }
-                    }
-                }
-                return Cell::Null;
-            }
-            Ty::Int => {
-                let n = ascii_digits(v);
-                if !is_number(&n, false) {
-                    self.err(file, line, col, format_args!("invalid integer {q}"));
-                } else if n.starts_with('-') && n.bytes().any(|b| b.is_ascii_digit() && b != b'0') {
-                    self.err(file, line, col, format_args!("negative value {v}"));
-                } else {
-                    match n.parse::<i64>() {
-                        Ok(i) => return Cell::Int(i),
-                        Err(_) => self.err(file, line, col, format_args!("integer {v} is too large")),
-                    }
-                }
-                return Cell::Null;
-            }
-            Ty::PosNumber => {
-                let n = ascii_digits(v);
-                if !is_number(&n, true) {
-                    self.err(file, line, col, format_args!("invalid number {q}"));
-                } else if float(&n) <= 0.0 {
-                    self.err(file, line, col, format_args!("{col} must be positive, got {v}"));
-                } else {
-                    return Cell::Num(float(&n));
-                }
-                return Cell::Null;
-            }
-            Ty::Lat | Ty::Lon => {
-                let n = ascii_digits(v);
-                let limit = if matches!(ty, Ty::Lat) { 90.0 } else { 180.0 };
-                if !is_number(&n, true) {
-                    self.err(file, line, col, format_args!("invalid coordinate {q}"));
-                } else if float(&n).abs() > limit {
-                    self.err(
-                        file,
-                        line,
-                        col,
-                        format_args!("{col} out of range: {v} (at most {limit} degrees)"),
-                    );
-                } else {
-                    return Cell::Num(float(&n));
-                }
-                return Cell::Null;
-            }
-            Ty::Siret => {
-                if v.chars().count() != 14 || !v.chars().all(|c| decimal_digit(c).is_some()) {
-                    self.err(file, line, col, format_args!("invalid SIRET {q} (expected 14 digits)"));
-                    return Cell::Null;
-                }
-                // La Poste's establishments (SIREN 356000000) are numbered
-                // outside the Luhn scheme.
-                if !luhn_ok(v) && !v.starts_with("356000000") {
+                Cell::Cents(cents)
+            }),
+            Ty::Int => rules::count(v).map(Cell::Int),
+            Ty::PosNumber => rules::positive(col, v).map(Cell::Num),
+            Ty::Lat => rules::coordinate(col, v, rules::LAT_LIMIT).map(Cell::Num),
+            Ty::Lon => rules::coordinate(col, v, rules::LON_LIMIT).map(Cell::Num),
+            Ty::Siret => rules::siret(v).map(|luhn| {
+                if !luhn {
                     self.warn(file, line, col, format_args!("SIRET {v} fails the Luhn check"));
                 }
-            }
-        }
-        Cell::Str(v)
+                Cell::Str(v)
+            }),
+        };
+        checked.unwrap_or_else(|message| {
+            self.err(file, line, col, format_args!("{message}"));
+            Cell::Null
+        })
     }
 
     /// Appends the typed record of a row with no error.
@@ -1114,13 +1026,8 @@ impl<'a, 'e> Checker<'a, 'e> {
         if f == TERRITORIES {
             for (line, code, holder) in std::mem::take(&mut self.code_holders) {
                 if !self.ids[TERRITORIES].contains_key(holder) {
-                    let (c, h) = (Quoted(&code), Quoted(holder));
-                    self.err(
-                        FILE_NAMES[f],
-                        line,
-                        "code",
-                        format_args!("code {c} already used by territory {h} in the hub"),
-                    );
+                    let m = rules::code_taken(&code, holder);
+                    self.err(FILE_NAMES[f], line, "code", format_args!("{m}"));
                 }
             }
         }
@@ -1175,13 +1082,9 @@ impl<'a, 'e> Checker<'a, 'e> {
         let mut found = Vec::new();
         for (child, parent, line) in &self.parents[TERRITORIES].entries {
             if let (Some(ck), Some(pk)) = (self.territory_kind(child), self.territory_kind(parent))
-                && pk.rank() >= ck.rank()
+                && let Err(m) = rules::territory_rank(ck, pk, parent)
             {
-                found.push((
-                    *line,
-                    "parent_id",
-                    format!("a {ck} cannot sit inside a {pk} ({})", Quoted(parent)),
-                ));
+                found.push((*line, "parent_id", m));
             }
         }
         // Incremental import: a territory of the hub that the bundle leaves
@@ -1193,11 +1096,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 && let Some(&(Some(pk), line)) = self.terr_kind.get(parent.as_str())
                 && pk.rank() >= ck.rank()
             {
-                let m = format!(
-                    "{} becomes a {pk}, but the hub's {ck} {} sits inside it",
-                    Quoted(parent),
-                    Quoted(child)
-                );
+                let m = rules::territory_rank_changed(parent, pk, *ck, child);
                 changed.push((line, "kind", m));
             }
         }
@@ -1239,19 +1138,15 @@ impl<'a, 'e> Checker<'a, 'e> {
                     .iter()
                     .find_map(|y| parent_of(y).and_then(|(_, l)| l))
                     .unwrap_or(*start_line);
-                found.push((line, format!("{} -> {x}", cycle.join(" -> "))));
+                let chain: Vec<&str> = cycle.iter().copied().chain([x]).collect();
+                found.push((line, rules::cycle(&chain)));
             }
             for y in path {
                 state.insert(y, DONE);
             }
         }
-        for (line, chain) in found {
-            self.err(
-                FILE_NAMES[f],
-                line,
-                "parent_id",
-                format_args!("cycle in parent_id chain: {chain}"),
-            );
+        for (line, m) in found {
+            self.err(FILE_NAMES[f], line, "parent_id", format_args!("{m}"));
         }
     }
 }
@@ -1289,15 +1184,6 @@ fn diag(file: &str, line: u64, column: &str, message: fmt::Arguments) -> Diagnos
     }
 }
 
-/// A value in a message, quoted like Python's `repr` does it.
-struct Quoted<'s>(&'s str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "'{}'", self.0.escape_debug())
-    }
-}
-
 // ----------------------------------------------------------------------------
 // Values
 // ----------------------------------------------------------------------------
@@ -1306,124 +1192,6 @@ impl fmt::Display for Quoted<'_> {
 /// includes the separators U+001C..U+001F besides Unicode's `White_Space`.
 fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-}
-
-/// 1–64 characters of `A-Za-z0-9._:-`.
-fn is_id(v: &str) -> bool {
-    (1..=64).contains(&v.len())
-        && v.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
-}
-
-/// `YYYY-MM-DD`, a day that exists.
-fn parse_date(v: &str) -> Result<NaiveDate, &'static str> {
-    let b = v.as_bytes();
-    let shape = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !shape {
-        return Err("expected YYYY-MM-DD");
-    }
-    let num = |r: std::ops::Range<usize>| v[r].parse::<u32>().unwrap_or(0);
-    let (y, m, d) = (num(0..4), num(5..7), num(8..10));
-    // Python's dates start at year 1.
-    NaiveDate::from_ymd_opt(y as i32, m, d)
-        .filter(|_| y >= 1)
-        .ok_or("no such day")
-}
-
-/// The zero of each run of ten decimal digits (Unicode category Nd) other
-/// than ASCII's, as of Unicode 14.0 (Python 3.11's `unicodedata`).
-const DIGIT_ZEROS: [u32; 65] = [
-    0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0, 0xF20,
-    0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0,
-    0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0,
-    0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0,
-    0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
-];
-
-/// The value of a decimal digit. The validator's patterns use Python's `\d`,
-/// which matches every Unicode decimal digit, and `int()`/`float()` accept
-/// them: `١٢٣` is a valid amount there, so it is here.
-fn decimal_digit(c: char) -> Option<u32> {
-    if c.is_ascii_digit() {
-        return Some(c as u32 - '0' as u32);
-    }
-    let c = c as u32;
-    let i = DIGIT_ZEROS.partition_point(|&z| z <= c).checked_sub(1)?;
-    Some(c - DIGIT_ZEROS[i]).filter(|d| *d < 10)
-}
-
-/// The value with every decimal digit made ASCII (borrowed in the usual,
-/// all-ASCII case).
-fn ascii_digits(v: &str) -> Cow<'_, str> {
-    if v.is_ascii() {
-        return Cow::Borrowed(v);
-    }
-    v.chars()
-        .map(|c| decimal_digit(c).and_then(|d| char::from_digit(d, 10)).unwrap_or(c))
-        .collect::<String>()
-        .into()
-}
-
-/// `-?[0-9]+`, followed by `(\.[0-9]+)?` when `fraction` is allowed.
-fn is_number(n: &str, fraction: bool) -> bool {
-    let body = n.strip_prefix('-').unwrap_or(n);
-    let (int, frac) = match body.split_once('.') {
-        Some((i, f)) if fraction => (i, Some(f)),
-        _ => (body, None),
-    };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    digits(int) && frac.is_none_or(digits)
-}
-
-/// Python's `float()` of a string that passed [`is_number`] (both round
-/// correctly, so comparisons against 0 agree, underflow included).
-fn float(n: &str) -> f64 {
-    n.parse().unwrap_or(f64::NAN)
-}
-
-/// Euros (a string that passed [`is_number`], not negative) to cents,
-/// rounding half up; also says whether that was exact. `None` on overflow.
-fn to_cents(n: &str) -> Option<(Cents, bool)> {
-    let body = n.strip_prefix('-').unwrap_or(n);
-    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    let digit = |b: u8| Cents::from(b - b'0');
-    let mut cents: Cents = 0;
-    for b in int.bytes() {
-        cents = cents.checked_mul(10)?.checked_add(digit(b))?;
-    }
-    let f = frac.as_bytes();
-    let frac_digit = |i: usize| f.get(i).map_or(0, |&b| digit(b));
-    cents = cents
-        .checked_mul(100)?
-        .checked_add(frac_digit(0) * 10 + frac_digit(1))?;
-    let rest = f.get(2..).unwrap_or_default();
-    if rest.first().is_some_and(|&b| b >= b'5') {
-        cents = cents.checked_add(1)?;
-    }
-    // A "-0.00…" amount is 0 (any other negative amount is an error).
-    Some((cents, rest.iter().all(|&b| b == b'0')))
-}
-
-/// The validator's Luhn check, digit value = code point − 48 (which only
-/// differs from the usual check for non-ASCII digits).
-fn luhn_ok(v: &str) -> bool {
-    let mut total: i64 = 0;
-    for (i, c) in v.chars().rev().enumerate() {
-        let mut d = c as i64 - 48;
-        if i % 2 == 1 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        total += d;
-    }
-    total % 10 == 0
 }
 
 #[cfg(test)]

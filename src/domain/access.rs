@@ -92,6 +92,48 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Coordinator)
     }
 
+    /// Whether it may make this edit: writers anything; a partner portal
+    /// only its own organisation's public contact details (website, e-mail,
+    /// phone).
+    pub fn may_apply(&self, edit: &super::edit::Edit) -> bool {
+        use super::edit::{Edit, PartnerPatch, Patch};
+        if self.can_write() {
+            return true;
+        }
+        match (self.role, self.partner_id, edit) {
+            (
+                Role::Partner,
+                Some(me),
+                Edit::Update {
+                    id,
+                    patch: Patch::Partner(p),
+                    ..
+                },
+            ) if *id == me => {
+                let PartnerPatch {
+                    r#ref,
+                    name,
+                    kind,
+                    siret,
+                    parent_id,
+                    territory_id,
+                    website: _,
+                    email: _,
+                    phone: _,
+                    description,
+                } = p;
+                r#ref.is_none()
+                    && name.is_none()
+                    && kind.is_none()
+                    && siret.is_none()
+                    && parent_id.is_none()
+                    && territory_id.is_none()
+                    && description.is_none()
+            }
+            _ => false,
+        }
+    }
+
     /// Whether it may read contacts' names, e-mails and phones.
     pub fn sees_contact_details(&self) -> bool {
         match self.role {

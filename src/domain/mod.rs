@@ -4,6 +4,7 @@
 //! [`crate::storage`]; it knows nothing of HTTP, GraphQL or the terminal.
 
 pub mod access;
+pub mod edit;
 pub mod keys;
 pub mod tokens;
 pub mod transfer;

@@ -14,6 +14,7 @@ mod pg;
 pub mod read;
 pub mod stats;
 mod upsert;
+pub mod write;
 
 use std::time::Duration;
 

@@ -2,13 +2,15 @@
 //! `extensions.code`. Internal details go to the log, never to the client.
 
 use std::fmt::Display;
+use std::sync::Arc;
 
-use async_graphql::{Error, ErrorExtensions};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{Error, ErrorExtensions, Response};
 
 /// Error codes carried in `extensions.code`.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
-pub const INTERNAL: &str = "INTERNAL";
 pub const FORBIDDEN: &str = "FORBIDDEN";
+pub const INTERNAL: &str = "INTERNAL";
 
 /// A failure of ours (database down, bug): logged in full, answered with a
 /// generic message so no SQL or path leaks to the client.
@@ -25,4 +27,34 @@ pub fn bad_input(msg: impl Into<String>) -> Error {
 /// An error with a given code.
 pub fn coded(code: &'static str, msg: impl Into<String>) -> Error {
     Error::new(msg.into()).extend_with(move |_, x| x.set("code", code))
+}
+
+/// The principal may not do this (a mutation without write rights).
+pub fn forbidden(msg: impl Into<String>) -> Error {
+    Error::new(msg.into()).extend_with(|_, x| x.set("code", FORBIDDEN))
+}
+
+/// Gives a code to the errors async-graphql raises itself before any
+/// resolver runs (syntax, validation, a value that is not of its type):
+/// they are the client's, so `BAD_USER_INPUT`. Ours always carry one.
+pub struct Codes;
+
+impl ExtensionFactory for Codes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Codes)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for Codes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut r = next.run(ctx).await;
+        for e in &mut r.errors {
+            let x = e.extensions.get_or_insert_with(Default::default);
+            if x.get("code").is_none() {
+                x.set("code", BAD_USER_INPUT);
+            }
+        }
+        r
+    }
 }

@@ -6,19 +6,21 @@ mod error;
 mod filters;
 mod ids;
 mod loaders;
+mod mutation;
 mod query;
 mod scalars;
 mod stats;
 mod types;
 mod viewer;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;
 
 pub use loaders::Loaders;
+pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Settings of the API that resolvers read.
 #[derive(Debug, Clone)]
@@ -69,7 +71,8 @@ pub fn schema(db: Option<DatabaseConnection>, config: ApiConfig) -> AppSchema {
 
 /// Builds the schema with a role's limits.
 pub fn schema_with(db: Option<DatabaseConnection>, config: ApiConfig, options: SchemaOptions) -> AppSchema {
-    let mut b = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    let mut b = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
+        .extension(error::Codes)
         .data(config)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_cost);

@@ -15,9 +15,8 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not a date (YYYY-MM-DD)"))),
+            // The bundle format's rule, so the API takes the dates an import takes.
+            Value::String(s) => crate::bundle::rules::date(s).map(Date).map_err(InputValueError::custom),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
