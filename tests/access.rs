@@ -717,3 +717,48 @@ async fn writers_write_and_a_portal_may_change_only_its_own_public_contact() {
     assert_eq!(d["auditLog"]["nodes"][0]["operation"], "updatePartner");
     assert_eq!(d["auditLog"]["nodes"][0]["after"]["name"], "Nouveau nom");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visibility_set_on_a_record_overrides_the_default_of_its_kind() {
+    let t = TestDb::with_demo().await;
+    let (b, _) = bundle::check(&BundleFiles::demo(), &Existing::default()).unwrap();
+    let coordinator = keys::create(&t.db, Role::Coordinator, None, "direction", false)
+        .await
+        .unwrap();
+    let app = api::router(t.db.clone(), ServerConfig::default());
+    let gltd = b.networks.iter().find(|n| n.kind == NetworkKind::Gltd).unwrap();
+    let q = format!(r#"{{ network(ref: "{}") {{ id version visibility }} }}"#, gltd.id);
+    let d = data(&app, Some(&coordinator), &q).await;
+    assert_eq!(d["network"]["visibility"], "INTERNAL", "a GLTD is internal by default");
+    assert_eq!(data(&app, None, &q).await["network"], Value::Null);
+
+    let set = |id: &str, version: i64, vis: &str| {
+        format!(
+            r#"mutation {{ updateNetwork(input: {{ id: "{id}", expectedVersion: {version}, visibility: {vis} }}) {{ network {{ visibility version }} userErrors {{ message }} }} }}"#
+        )
+    };
+    let (id, v) = (
+        d["network"]["id"].as_str().unwrap(),
+        d["network"]["version"].as_i64().unwrap(),
+    );
+    let r = data(&app, Some(&coordinator), &set(id, v, "PUBLIC")).await;
+    assert_eq!(r["updateNetwork"]["network"]["visibility"], "PUBLIC", "{r}");
+    let seen = data(&app, None, &q).await;
+    assert_eq!(seen["network"]["visibility"], "PUBLIC");
+    // Its actions follow it, unless they say otherwise.
+    let q2 = format!(
+        r#"{{ network(ref: "{}") {{ actions(first: 100) {{ totalCount nodes {{ visibility }} }} }} }}"#,
+        gltd.id
+    );
+    let under = b
+        .actions
+        .iter()
+        .filter(|a| a.network_ref.as_deref() == Some(&gltd.id))
+        .count();
+    let d = data(&app, None, &q2).await;
+    assert_eq!(d["network"]["actions"]["totalCount"], under);
+    // Back to the default: hidden again.
+    let r = data(&app, Some(&coordinator), &set(id, v + 1, "null")).await;
+    assert_eq!(r["updateNetwork"]["network"]["visibility"], "INTERNAL", "{r}");
+    assert_eq!(data(&app, None, &q).await["network"], Value::Null);
+}

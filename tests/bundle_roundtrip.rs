@@ -84,12 +84,74 @@ fn tricky_values_round_trip() {
         ]
     );
     let actions = String::from_utf8(written.files["actions.csv"].clone()).unwrap();
-    assert!(
-        actions
-            .starts_with("id,title,theme,status,network_id,started_on,ended_on,budget_eur,beneficiaries,description\n")
-    );
+    assert!(actions.starts_with(
+        "id,title,theme,status,network_id,started_on,ended_on,budget_eur,beneficiaries,description,visibility\n"
+    ));
     assert!(actions.contains(",12500.50,7,"), "{actions}");
     let (again, warnings) = check(&written, &Existing::default()).unwrap();
     assert!(warnings.is_empty(), "{warnings:#?}");
     assert_eq!(again, bundle);
+}
+
+fn files(pairs: &[(&str, &str)]) -> BundleFiles {
+    BundleFiles {
+        files: pairs
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+            .collect(),
+    }
+}
+
+const TERRITORIES: &str = "id,kind,name\nreg-44,region,Grand Est\n";
+const PARTNERS: &str = "id,name,kind\np1,Mission Locale,ml\np2,CCAS,ccas\n";
+
+#[test]
+fn visibility_is_optional_read_and_written_and_checked() {
+    let b = read(&files(&[
+        ("territories.csv", TERRITORIES),
+        ("partners.csv", PARTNERS),
+        (
+            "networks.csv",
+            "id,name,kind,visibility\nn1,GLTD,gltd,public\nn2,CISPD,cispd,\n",
+        ),
+        (
+            "actions.csv",
+            "id,title,theme,status,network_id,visibility\na1,Chantier,youth,active,n1,internal\n",
+        ),
+        (
+            "relations.csv",
+            "from_partner_id,to_partner_id,kind,visibility\np1,p2,referral,members\n",
+        ),
+    ]));
+    use maillage::model::Visibility;
+    assert_eq!(b.networks[0].visibility, Some(Visibility::Public));
+    assert_eq!(b.networks[1].visibility, None, "empty: the default of its kind");
+    assert_eq!(b.actions[0].visibility, Some(Visibility::Internal));
+    assert_eq!(b.relations[0].visibility, Some(Visibility::Members));
+    assert_eq!(read(&to_files(&b)), b);
+
+    // Without the column, nothing is set: every record keeps its kind's default.
+    let plain = read(&files(&[
+        ("territories.csv", TERRITORIES),
+        ("partners.csv", PARTNERS),
+        ("networks.csv", "id,name,kind\nn1,GLTD,gltd\n"),
+    ]));
+    assert_eq!(plain.networks[0].visibility, None);
+
+    // An unknown value is an error, at its place.
+    let report = check(
+        &files(&[
+            ("territories.csv", TERRITORIES),
+            ("partners.csv", PARTNERS),
+            ("networks.csv", "id,name,kind,visibility\nn1,GLTD,gltd,secret\n"),
+        ]),
+        &Existing::default(),
+    )
+    .unwrap_err();
+    let e = &report.errors[0];
+    assert_eq!(
+        (e.file.as_str(), e.line, e.column.as_str()),
+        ("networks.csv", 2, "visibility")
+    );
+    assert!(e.message.contains("public"), "{}", e.message);
 }

@@ -104,6 +104,8 @@ pub struct Network {
     pub started_on: Option<NaiveDate>,
     pub ended_on: Option<NaiveDate>,
     pub description: Option<String>,
+    /// None: the default of its kind.
+    pub visibility: Option<Visibility>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +129,8 @@ pub struct Action {
     pub budget_cents: Option<Cents>,
     pub beneficiaries: Option<i64>,
     pub description: Option<String>,
+    /// None: its network's, else public.
+    pub visibility: Option<Visibility>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +157,8 @@ pub struct Relation {
     /// Always > 0; 1 when the bundle leaves it empty.
     pub weight: f64,
     pub note: Option<String>,
+    /// None: the two partners' (members).
+    pub visibility: Option<Visibility>,
 }
 
 /// What the hub already holds, for validating an incremental bundle: a

@@ -111,6 +111,7 @@ enum Vocab {
     ActionStatus,
     ParticipationRole,
     RelationKind,
+    Visibility,
 }
 
 impl Vocab {
@@ -125,6 +126,7 @@ impl Vocab {
             Vocab::ActionStatus => ActionStatus::parse(s).map(|v| v as u32),
             Vocab::ParticipationRole => ParticipationRole::parse(s).map(|v| v as u32),
             Vocab::RelationKind => RelationKind::parse(s).map(|v| v as u32),
+            Vocab::Visibility => Visibility::parse(s).map(|v| v as u32),
         }
     }
 
@@ -138,6 +140,7 @@ impl Vocab {
             Vocab::ActionStatus => ActionStatus::strings(),
             Vocab::ParticipationRole => ParticipationRole::strings(),
             Vocab::RelationKind => RelationKind::strings(),
+            Vocab::Visibility => Visibility::strings(),
         }
     }
 }
@@ -200,6 +203,7 @@ pub(super) const SCHEMA: [&[Col]; FILES] = [
         col("started_on", false, Ty::Date),
         col("ended_on", false, Ty::Date),
         col("description", false, Ty::Text),
+        col("visibility", false, Ty::Enum(Vocab::Visibility)),
     ],
     &[
         col("network_id", true, Ty::Ref(NETWORKS)),
@@ -219,6 +223,7 @@ pub(super) const SCHEMA: [&[Col]; FILES] = [
         col("budget_eur", false, Ty::Money),
         col("beneficiaries", false, Ty::Int),
         col("description", false, Ty::Text),
+        col("visibility", false, Ty::Enum(Vocab::Visibility)),
     ],
     &[
         col("action_id", true, Ty::Ref(ACTIONS)),
@@ -238,10 +243,11 @@ pub(super) const SCHEMA: [&[Col]; FILES] = [
         col("until", false, Ty::Date),
         col("weight", false, Ty::PosNumber),
         col("note", false, Ty::Text),
+        col("visibility", false, Ty::Enum(Vocab::Visibility)),
     ],
 ];
 
-const MAX_COLS: usize = 10;
+const MAX_COLS: usize = 11;
 
 // Positions of the columns the row rules single out (checked by a test).
 const ID: usize = 0;
@@ -393,6 +399,13 @@ impl Cell<'_> {
             _ => None,
         }
         .expect("enum value checked before the row is built")
+    }
+    /// An optional enum, already validated.
+    fn vocab_opt<T>(self, parse: fn(&str) -> Option<T>) -> Option<T> {
+        match self {
+            Cell::Str(s) => parse(s),
+            _ => None,
+        }
     }
     fn date(self) -> Option<NaiveDate> {
         match self {
@@ -906,6 +919,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                     email,
                     phone,
                     description,
+                    ..,
                 ] = cells;
                 b.partners.push(Partner {
                     id: id.string(),
@@ -939,7 +953,18 @@ impl<'a, 'e> Checker<'a, 'e> {
                 });
             }
             NETWORKS => {
-                let [id, name, kind, territory, parent, started_on, ended_on, description, ..] = cells;
+                let [
+                    id,
+                    name,
+                    kind,
+                    territory,
+                    parent,
+                    started_on,
+                    ended_on,
+                    description,
+                    visibility,
+                    ..,
+                ] = cells;
                 b.networks.push(Network {
                     id: id.string(),
                     name: name.string(),
@@ -949,6 +974,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                     started_on: started_on.date(),
                     ended_on: ended_on.date(),
                     description: description.opt(),
+                    visibility: visibility.vocab_opt(Visibility::parse),
                 });
             }
             MEMBERSHIPS => {
@@ -973,6 +999,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                     budget,
                     beneficiaries,
                     description,
+                    visibility,
                 ] = cells;
                 b.actions.push(Action {
                     id: id.string(),
@@ -985,6 +1012,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                     budget_cents: budget.cents(),
                     beneficiaries: beneficiaries.int(),
                     description: description.opt(),
+                    visibility: visibility.vocab_opt(Visibility::parse),
                 });
             }
             ACTION_PARTNERS => {
@@ -1004,7 +1032,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                 });
             }
             RELATIONS => {
-                let [from, to, kind, since, until, weight, note, ..] = cells;
+                let [from, to, kind, since, until, weight, note, visibility, ..] = cells;
                 b.relations.push(Relation {
                     from_ref: from.string(),
                     to_ref: to.string(),
@@ -1013,6 +1041,7 @@ impl<'a, 'e> Checker<'a, 'e> {
                     until: until.date(),
                     weight: weight.num().unwrap_or(1.0),
                     note: note.opt(),
+                    visibility: visibility.vocab_opt(Visibility::parse),
                 });
             }
             _ => unreachable!("no file #{f}"),

@@ -150,6 +150,7 @@ fn write_file<W: Write>(bundle: &Bundle, f: usize, out: W) -> io::Result<W> {
                         date(n.started_on),
                         date(n.ended_on),
                         o(&n.description),
+                        vis(n.visibility),
                     ],
                 )?;
             }
@@ -178,6 +179,7 @@ fn write_file<W: Write>(bundle: &Bundle, f: usize, out: W) -> io::Result<W> {
                         money(a.budget_cents),
                         int(a.beneficiaries),
                         o(&a.description),
+                        vis(a.visibility),
                     ],
                 )?;
             }
@@ -213,6 +215,7 @@ fn write_file<W: Write>(bundle: &Bundle, f: usize, out: W) -> io::Result<W> {
                         date(r.until),
                         num(Some(r.weight)),
                         o(&r.note),
+                        vis(r.visibility),
                     ],
                 )?;
             }
@@ -232,6 +235,10 @@ fn s(v: &str) -> Cow<'_, str> {
 
 fn o(v: &Option<String>) -> Cow<'_, str> {
     Cow::Borrowed(v.as_deref().unwrap_or(""))
+}
+
+fn vis(v: Option<crate::model::Visibility>) -> Cow<'static, str> {
+    Cow::Borrowed(v.map_or("", |v| v.as_str()))
 }
 
 fn date(v: Option<NaiveDate>) -> Cow<'static, str> {

@@ -280,6 +280,34 @@ vocab! {
     }
 }
 
+vocab! {
+    /// Who may read a network, an action or a relation through the API.
+    Visibility {
+        /// Anyone, portals and anonymous readers included.
+        Public = "public",
+        /// The partners involved (the network's members, the action's participants, the relation's two partners) and the directorate.
+        Members = "members",
+        /// The directorate only (admin, coordinator and analyst keys).
+        Internal = "internal",
+    }
+}
+
+impl NetworkKind {
+    /// The visibility of a network that sets none: a GLTD's or a CDDF's work
+    /// (named cases, families) is internal, a CISPD's or CLSPD's is for its
+    /// members, the rest is public. Actions without one follow their network.
+    pub fn default_visibility(self) -> Visibility {
+        match self {
+            NetworkKind::Gltd | NetworkKind::Cddf => Visibility::Internal,
+            NetworkKind::Cispd | NetworkKind::Clspd => Visibility::Members,
+            _ => Visibility::Public,
+        }
+    }
+}
+
+/// The visibility of a relation that sets none: the two partners'.
+pub const RELATION_DEFAULT_VISIBILITY: Visibility = Visibility::Members;
+
 #[cfg(test)]
 mod tests {
     use super::*;

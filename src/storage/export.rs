@@ -108,6 +108,7 @@ pub async fn read_all<C: ConnectionTrait>(db: &C) -> Result<Bundle> {
             started_on: m.started_on,
             ended_on: m.ended_on,
             description: m.description,
+            visibility: m.visibility,
         });
     }
     for m in membership::Entity::find()
@@ -135,6 +136,7 @@ pub async fn read_all<C: ConnectionTrait>(db: &C) -> Result<Bundle> {
             budget_cents: m.budget_cents,
             beneficiaries: m.beneficiaries,
             description: m.description,
+            visibility: m.visibility,
         });
     }
     for m in action_partner::Entity::find()
@@ -172,6 +174,7 @@ pub async fn read_all<C: ConnectionTrait>(db: &C) -> Result<Bundle> {
             until: m.until,
             weight: m.weight,
             note: m.note,
+            visibility: m.visibility,
         });
     }
     Ok(b)

@@ -12,6 +12,7 @@ use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
 
 use super::Result;
 use super::entity::*;
+use crate::model::{NetworkKind, RELATION_DEFAULT_VISIBILITY};
 
 /// What the asking viewer may read. Built by the domain layer from the
 /// authenticated principal; the storage layer only turns it into SQL.
@@ -46,12 +47,14 @@ pub trait Scoped: EntityTrait {
 // the effective value is computed here and nowhere else. Partner ids come
 // from our own database (never from a client), so they are inlined.
 
-/// The effective visibility of the network row `n`.
+/// The effective visibility of the network row `n`, the CASE spelled from
+/// [`NetworkKind::default_visibility`] so Rust and SQL cannot disagree.
 fn network_visibility(n: &str) -> String {
-    format!(
-        "COALESCE({n}.\"visibility\", CASE {n}.\"kind\" WHEN 'gltd' THEN 'internal' WHEN 'cddf' THEN 'internal' \
-         WHEN 'cispd' THEN 'members' WHEN 'clspd' THEN 'members' ELSE 'public' END)"
-    )
+    let cases: String = NetworkKind::ALL
+        .iter()
+        .map(|k| format!(" WHEN '{}' THEN '{}'", k.as_str(), k.default_visibility().as_str()))
+        .collect();
+    format!("COALESCE({n}.\"visibility\", CASE {n}.\"kind\"{cases} END)")
 }
 
 /// The effective visibility of the action row `a`: its own, else its network's, else public.
@@ -64,7 +67,10 @@ fn action_visibility(a: &str) -> String {
 
 /// The effective visibility of the relation row `r`: its own, else the two partners'.
 fn relation_visibility(r: &str) -> String {
-    format!("COALESCE({r}.\"visibility\", 'members')")
+    format!(
+        "COALESCE({r}.\"visibility\", '{}')",
+        RELATION_DEFAULT_VISIBILITY.as_str()
+    )
 }
 
 fn network_visible(n: &str, scope: &Scope) -> String {

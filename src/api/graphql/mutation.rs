@@ -597,6 +597,8 @@ pub struct CreateNetworkInput {
     ended_on: Option<Date>,
     /// Free text.
     description: Option<String>,
+    /// Who may read it; without one, the default of its kind (networks: GLTD and CDDF internal, CISPD and CLSPD members, others public; actions: their network's, else public; relations: members).
+    visibility: Option<Visibility>,
 }
 
 impl IntoEdit for CreateNetworkInput {
@@ -610,6 +612,7 @@ impl IntoEdit for CreateNetworkInput {
             started_on: Some(self.started_on.map(|d| d.0)),
             ended_on: Some(self.ended_on.map(|d| d.0)),
             description: Some(self.description),
+            visibility: Some(self.visibility),
         }))
     }
 }
@@ -638,6 +641,8 @@ pub struct UpdateNetworkInput {
     ended_on: MaybeUndefined<Date>,
     /// A new description; `null` clears it.
     description: MaybeUndefined<String>,
+    /// Who may read it; `null` puts back the default of its kind.
+    visibility: MaybeUndefined<Visibility>,
 }
 
 impl IntoEdit for UpdateNetworkInput {
@@ -654,6 +659,7 @@ impl IntoEdit for UpdateNetworkInput {
                 started_on: nullable_date(self.started_on),
                 ended_on: nullable_date(self.ended_on),
                 description: nullable(self.description),
+                visibility: nullable(self.visibility),
             }),
         }
     }
@@ -714,6 +720,8 @@ pub struct CreateActionInput {
     beneficiaries: Option<i64>,
     /// Free text.
     description: Option<String>,
+    /// Who may read it; without one, the default of its kind (networks: GLTD and CDDF internal, CISPD and CLSPD members, others public; actions: their network's, else public; relations: members).
+    visibility: Option<Visibility>,
 }
 
 impl IntoEdit for CreateActionInput {
@@ -729,6 +737,7 @@ impl IntoEdit for CreateActionInput {
             budget: Some(self.budget),
             beneficiaries: Some(self.beneficiaries),
             description: Some(self.description),
+            visibility: Some(self.visibility),
         }))
     }
 }
@@ -761,6 +770,8 @@ pub struct UpdateActionInput {
     beneficiaries: MaybeUndefined<i64>,
     /// A new description; `null` clears it.
     description: MaybeUndefined<String>,
+    /// Who may read it; `null` puts back the default of its kind.
+    visibility: MaybeUndefined<Visibility>,
 }
 
 impl IntoEdit for UpdateActionInput {
@@ -779,6 +790,7 @@ impl IntoEdit for UpdateActionInput {
                 budget: nullable(self.budget),
                 beneficiaries: nullable(self.beneficiaries),
                 description: nullable(self.description),
+                visibility: nullable(self.visibility),
             }),
         }
     }
@@ -1002,6 +1014,8 @@ pub struct AddRelationInput {
     weight: Option<f64>,
     /// Free text.
     note: Option<String>,
+    /// Who may read it; without one, the default of its kind (networks: GLTD and CDDF internal, CISPD and CLSPD members, others public; actions: their network's, else public; relations: members).
+    visibility: Option<Visibility>,
 }
 
 impl IntoEdit for AddRelationInput {
@@ -1014,6 +1028,7 @@ impl IntoEdit for AddRelationInput {
             until: Some(self.until.map(|d| d.0)),
             weight: self.weight,
             note: Some(self.note),
+            visibility: Some(self.visibility),
         }))
     }
 }
@@ -1035,6 +1050,8 @@ pub struct UpdateRelationInput {
     weight: Option<f64>,
     /// A new note; `null` clears it.
     note: MaybeUndefined<String>,
+    /// Who may read it; `null` puts back the default of its kind.
+    visibility: MaybeUndefined<Visibility>,
 }
 
 impl IntoEdit for UpdateRelationInput {
@@ -1048,6 +1065,7 @@ impl IntoEdit for UpdateRelationInput {
                 until: nullable_date(self.until),
                 weight: self.weight,
                 note: nullable(self.note),
+                visibility: nullable(self.visibility),
                 ..Default::default()
             }),
         }

@@ -972,6 +972,13 @@ node_connection!(NetworkConnection, NetworkEdge, Network, "network");
 /// thematic groups, youth networks…
 #[Object]
 impl Network {
+    /// Who may read it: `PUBLIC`, `MEMBERS` (its members) or `INTERNAL` (the
+    /// directorate). Without one set, the default of its kind: a GLTD's or a
+    /// CDDF's work is internal, a CISPD's or CLSPD's is for its members.
+    async fn visibility(&self) -> Visibility {
+        self.0.visibility.unwrap_or(self.0.kind.default_visibility())
+    }
+
     /// Opaque global id.
     pub async fn id(&self) -> ID {
         encode(Kind::Network, self.0.id)
@@ -1209,6 +1216,27 @@ node_connection!(ActionConnection, ActionEdge, Action, "action");
 /// beneficiaries and the territories it takes place in.
 #[Object]
 impl Action {
+    /// Who may read it: `PUBLIC`, `MEMBERS` (its participants) or `INTERNAL`
+    /// (the directorate). Without one set, its network's, else public.
+    async fn visibility(&self, ctx: &Context<'_>) -> Result<Visibility> {
+        if let Some(v) = self.0.visibility {
+            return Ok(v);
+        }
+        let Some(n) = self.0.network_id else {
+            return Ok(Visibility::Public);
+        };
+        // A network the viewer cannot see, under an action it can, is one
+        // for members (an internal one would hide the action too).
+        Ok(loaders(ctx)
+            .network
+            .load_one(n)
+            .await
+            .map_err(internal)?
+            .map_or(Visibility::Members, |n| {
+                n.visibility.unwrap_or(n.kind.default_visibility())
+            }))
+    }
+
     /// Opaque global id.
     pub async fn id(&self) -> ID {
         encode(Kind::Action, self.0.id)
@@ -1437,6 +1465,12 @@ pub struct PartnerRelation(pub relation::Model);
 /// funding, referrals of people, coordination…).
 #[Object]
 impl PartnerRelation {
+    /// Who may read it: `PUBLIC`, `MEMBERS` (the two partners) or `INTERNAL`
+    /// (the directorate); members when none is set.
+    async fn visibility(&self) -> Visibility {
+        self.0.visibility.unwrap_or(RELATION_DEFAULT_VISIBILITY)
+    }
+
     /// Opaque global id.
     pub async fn id(&self) -> ID {
         encode(Kind::Relation, self.0.id)

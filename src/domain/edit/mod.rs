@@ -162,6 +162,8 @@ pub struct NetworkPatch {
     pub started_on: Nullable<NaiveDate>,
     pub ended_on: Nullable<NaiveDate>,
     pub description: Nullable<String>,
+    /// `Some(None)` puts back the default of its kind.
+    pub visibility: Nullable<Visibility>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -177,6 +179,8 @@ pub struct ActionPatch {
     pub budget: Nullable<f64>,
     pub beneficiaries: Nullable<i64>,
     pub description: Nullable<String>,
+    /// `Some(None)` puts back the default of its kind.
+    pub visibility: Nullable<Visibility>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -207,6 +211,8 @@ pub struct RelationPatch {
     /// `None` on creation: 1.
     pub weight: Field<f64>,
     pub note: Nullable<String>,
+    /// `Some(None)` puts back the default of its kind.
+    pub visibility: Nullable<Visibility>,
 }
 
 #[derive(Debug, Clone, Default)]

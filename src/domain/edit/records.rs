@@ -531,6 +531,7 @@ impl Rec for network::Model {
             started_on: None,
             ended_on: None,
             description: None,
+            visibility: None,
             created_at: placeholder_time(),
             updated_at: placeholder_time(),
             version: 0,
@@ -547,6 +548,7 @@ impl Rec for network::Model {
         set_opt(&p.started_on, &mut m.started_on);
         set_opt(&p.ended_on, &mut m.ended_on);
         set_opt_text(e, "description", &p.description, &mut m.description);
+        set_opt(&p.visibility, &mut m.visibility);
         check_range(
             e,
             [("started_on", "startedOn"), ("ended_on", "endedOn")],
@@ -612,6 +614,7 @@ impl Rec for action::Model {
             budget_cents: None,
             beneficiaries: None,
             description: None,
+            visibility: None,
             created_at: placeholder_time(),
             updated_at: placeholder_time(),
             version: 0,
@@ -630,6 +633,7 @@ impl Rec for action::Model {
         set_checked(e, "budget", &p.budget, &mut m.budget_cents, cents);
         set_checked(e, "beneficiaries", &p.beneficiaries, &mut m.beneficiaries, rules::count);
         set_opt_text(e, "description", &p.description, &mut m.description);
+        set_opt(&p.visibility, &mut m.visibility);
         check_range(
             e,
             [("started_on", "startedOn"), ("ended_on", "endedOn")],
@@ -762,6 +766,7 @@ impl Rec for relation::Model {
             until: None,
             weight: 1.0,
             note: None,
+            visibility: None,
             created_at: placeholder_time(),
             updated_at: placeholder_time(),
             version: 0,
@@ -780,6 +785,7 @@ impl Rec for relation::Model {
             m.weight = w;
         }
         set_opt_text(e, "note", &p.note, &mut m.note);
+        set_opt(&p.visibility, &mut m.visibility);
         check_range(e, [("since", "since"), ("until", "until")], m.since, m.until);
     }
 

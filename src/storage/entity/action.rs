@@ -21,6 +21,8 @@ pub struct Model {
     pub budget_cents: Option<i64>,
     pub beneficiaries: Option<i64>,
     pub description: Option<String>,
+    /// NULL: the default of its kind (see `NetworkKind::default_visibility`).
+    pub visibility: Option<Visibility>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

@@ -19,6 +19,8 @@ pub struct Model {
     pub started_on: Option<Date>,
     pub ended_on: Option<Date>,
     pub description: Option<String>,
+    /// NULL: the default of its kind (see `NetworkKind::default_visibility`).
+    pub visibility: Option<Visibility>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,

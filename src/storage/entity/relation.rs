@@ -16,6 +16,8 @@ pub struct Model {
     pub until: Option<Date>,
     pub weight: f64,
     pub note: Option<String>,
+    /// NULL: the default of its kind (see `NetworkKind::default_visibility`).
+    pub visibility: Option<Visibility>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub version: i32,
