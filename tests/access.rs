@@ -762,3 +762,86 @@ async fn a_visibility_set_on_a_record_overrides_the_default_of_its_kind() {
     assert_eq!(r["updateNetwork"]["network"]["visibility"], "INTERNAL", "{r}");
     assert_eq!(data(&app, None, &q).await["network"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rs256_tokens_of_an_oidc_provider_are_accepted_by_pem_and_by_jwks() {
+    let t = TestDb::with_demo().await;
+    let (b, _) = bundle::check(&BundleFiles::demo(), &Existing::default()).unwrap();
+    let dir = common::fixtures().join("jwt");
+    let private = std::fs::read(dir.join("test-private.pem")).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(&private).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let sign = |claims: Value, kid: Option<&str>| {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        h.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&h, &claims, &key).unwrap()
+    };
+    let portal = &b.partners[0];
+    let good = json!({ "sub": "portal-user", "role": "partner", "partner": portal.id, "exp": now + 600, "iss": "https://idp.example" });
+    let tokens = maillage::domain::tokens::TokenConfig::default().with_issuer(Some("https://idp.example".into()));
+    for (name, config) in [
+        (
+            "pem",
+            tokens
+                .clone()
+                .with_rs256_pem(&dir.join("test-public.pem").to_string_lossy())
+                .unwrap(),
+        ),
+        (
+            "jwks",
+            tokens
+                .clone()
+                .with_jwks(&dir.join("test-jwks.json").to_string_lossy())
+                .unwrap(),
+        ),
+    ] {
+        let app = api::router(
+            t.db.clone(),
+            ServerConfig {
+                access: maillage::api::auth::AccessConfig {
+                    tokens: config,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        );
+        let ask = |token: String| {
+            let app = app.clone();
+            async move {
+                let req = Request::post("/graphql")
+                    .header("content-type", "application/json")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::from(
+                        json!({"query": "{ viewer { role name partner { ref } } }"}).to_string(),
+                    ))
+                    .unwrap();
+                let r = app.oneshot(req).await.unwrap();
+                let s = r.status();
+                let v: Value = serde_json::from_slice(&r.into_body().collect().await.unwrap().to_bytes()).unwrap();
+                (s, v)
+            }
+        };
+        let (s, v) = ask(sign(good.clone(), Some("test-key"))).await;
+        assert_eq!(s, StatusCode::OK, "{name}: {v}");
+        assert_eq!(
+            v["data"]["viewer"],
+            json!({ "role": "PARTNER", "name": "portal-user", "partner": { "ref": portal.id } }),
+            "{name}"
+        );
+        // Another issuer, an unknown partner: refused.
+        let mut wrong = good.clone();
+        wrong["iss"] = json!("https://other.example");
+        assert_eq!(
+            ask(sign(wrong, Some("test-key"))).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+        let mut unknown = good.clone();
+        unknown["partner"] = json!("nobody");
+        assert_eq!(
+            ask(sign(unknown, Some("test-key"))).await.0,
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+    }
+}

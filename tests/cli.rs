@@ -98,3 +98,38 @@ fn a_dead_database_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn keys_are_created_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("keys.db").display());
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_maillage"))
+            .args(["--database-url", &url])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = run(&["keys", "create", "--role", "partner"]);
+    assert!(!ok && err.contains("--partner"), "{err}");
+    let (ok, _, err) = run(&["keys", "create", "--role", "partner", "--partner", "nobody"]);
+    assert!(!ok && err.contains("nobody"), "{err}");
+    let (ok, key, _) = run(&["keys", "create", "--role", "analyst", "--name", "observatoire"]);
+    assert!(ok);
+    let key = key.trim();
+    assert!(key.starts_with("mlg_") && key.len() > 60, "{key}");
+    let (ok, list, _) = run(&["keys", "list"]);
+    assert!(ok && list.contains("observatoire") && list.contains("active"), "{list}");
+    assert!(!list.contains(&key[13..]), "the secret is never listed");
+    let (ok, _, _) = run(&["keys", "revoke", "observatoire"]);
+    assert!(ok);
+    let (_, list, _) = run(&["keys", "list"]);
+    assert!(list.contains("revoked"), "{list}");
+    let (ok, _, _) = run(&["keys", "revoke", "observatoire"]);
+    assert!(!ok, "nothing left to revoke");
+}
