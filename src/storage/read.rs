@@ -73,39 +73,37 @@ fn relation_visibility(r: &str) -> String {
     )
 }
 
-fn network_visible(n: &str, scope: &Scope) -> String {
-    let v = network_visibility(n);
+/// A row of effective visibility `v` is seen by everyone when public, by the
+/// partners involved (`involved(p)`, a SQL condition) when for members, and
+/// by the directorate always.
+fn visible_by(v: &str, scope: &Scope, involved: impl Fn(i64) -> String) -> String {
     match scope {
         Scope::All => "1 = 1".into(),
         Scope::Public => format!("{v} = 'public'"),
-        Scope::Partner(p) => format!(
-            "({v} = 'public' OR ({v} = 'members' AND EXISTS (SELECT 1 FROM \"memberships\" vm \
-             WHERE vm.\"network_id\" = {n}.\"id\" AND vm.\"partner_id\" = {p})))"
-        ),
+        Scope::Partner(p) => format!("({v} = 'public' OR ({v} = 'members' AND {}))", involved(*p)),
     }
+}
+
+fn network_visible(n: &str, scope: &Scope) -> String {
+    visible_by(&network_visibility(n), scope, |p| {
+        format!(
+            "EXISTS (SELECT 1 FROM \"memberships\" vm WHERE vm.\"network_id\" = {n}.\"id\" AND vm.\"partner_id\" = {p})"
+        )
+    })
 }
 
 fn action_visible(a: &str, scope: &Scope) -> String {
-    let v = action_visibility(a);
-    match scope {
-        Scope::All => "1 = 1".into(),
-        Scope::Public => format!("{v} = 'public'"),
-        Scope::Partner(p) => format!(
-            "({v} = 'public' OR ({v} = 'members' AND EXISTS (SELECT 1 FROM \"action_partners\" vp \
-             WHERE vp.\"action_id\" = {a}.\"id\" AND vp.\"partner_id\" = {p})))"
-        ),
-    }
+    visible_by(&action_visibility(a), scope, |p| {
+        format!(
+            "EXISTS (SELECT 1 FROM \"action_partners\" vp WHERE vp.\"action_id\" = {a}.\"id\" AND vp.\"partner_id\" = {p})"
+        )
+    })
 }
 
 fn relation_visible(r: &str, scope: &Scope) -> String {
-    let v = relation_visibility(r);
-    match scope {
-        Scope::All => "1 = 1".into(),
-        Scope::Public => format!("{v} = 'public'"),
-        Scope::Partner(p) => {
-            format!("({v} = 'public' OR ({v} = 'members' AND {p} IN ({r}.\"from_partner_id\", {r}.\"to_partner_id\")))")
-        }
-    }
+    visible_by(&relation_visibility(r), scope, |p| {
+        format!("{p} IN ({r}.\"from_partner_id\", {r}.\"to_partner_id\")")
+    })
 }
 
 /// The partner row `p` is seen: the portal's own record, and every partner
