@@ -60,11 +60,14 @@ pub struct Column<R> {
     pub get: fn(&R) -> Field<'_>,
 }
 
+/// A row's own bundle id.
+pub type RowRef<R> = fn(&R) -> &str;
+
 /// How the rows of one bundle file are written to their table.
 pub struct Table<R: 'static> {
     pub name: &'static str,
     /// For a record table: what others call it, and the row's bundle id.
-    pub record: Option<(Target, fn(&R) -> &str)>,
+    pub record: Option<(Target, RowRef<R>)>,
     /// The columns of the unique key rows are matched by on re-import.
     pub key: &'static [&'static str],
     /// Every written column but `id` and `version`, in the order rows are sent.

@@ -187,19 +187,27 @@ impl Stripped {
     }
 
     /// Strips `table`, which the caller found empty (PostgreSQL only), of
-    /// its foreign keys, its unique constraints and every index but the
-    /// primary key.
+    /// its foreign keys, unique constraints and indexes, and of its primary
+    /// key too when no foreign key points at the table (link tables, the
+    /// closure): keeping a primary key index up to date row by row was half
+    /// the time of a COPY into relations (0.37 s of 0.73 s), building it
+    /// afterwards from ids already in order costs 0.1 s. The primary key of
+    /// a table others refer to stays (dropping it would drop their foreign
+    /// keys).
     pub async fn strip<C: ConnectionTrait>(db: &C, table: &str) -> Result<Self, DbErr> {
         let q = |sql: String| Statement::from_string(DatabaseBackend::Postgres, sql);
-        // Dropped: foreign keys first (3), then unique constraints (2), then
-        // plain and unique indexes that back no constraint (1). Rebuilt in
-        // the reverse order: indexes, then constraints, checked last.
+        // Dropped: foreign keys first (3), then unique and primary key
+        // constraints (2), then plain and unique indexes that back no
+        // constraint (1). Rebuilt in the reverse order: indexes, then
+        // constraints, foreign keys (the validating joins) last.
         let objects = db
             .query_all_raw(q(format!(
                 "SELECT 'ALTER TABLE \"{table}\" DROP CONSTRAINT ' || quote_ident(conname), \
                         'ALTER TABLE \"{table}\" ADD CONSTRAINT ' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid), \
                         CASE contype WHEN 'f' THEN 3 ELSE 2 END AS k \
-                   FROM pg_constraint WHERE conrelid = '\"{table}\"'::regclass AND contype IN ('f', 'u') \
+                   FROM pg_constraint WHERE conrelid = '\"{table}\"'::regclass \
+                    AND (contype IN ('f', 'u') OR contype = 'p' AND NOT EXISTS ( \
+                         SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.confrelid = '\"{table}\"'::regclass)) \
                  UNION ALL \
                  SELECT 'DROP INDEX ' || indexrelid::regclass::text, pg_get_indexdef(indexrelid), 1 \
                    FROM pg_index WHERE indrelid = '\"{table}\"'::regclass AND NOT indisprimary \
