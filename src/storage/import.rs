@@ -440,13 +440,14 @@ impl Writer<'_> {
     /// `--replace`: the keys of a link table's rows, as ids (the relation
     /// kind by its position in the vocabulary), to find the rows the
     /// bundle no longer holds.
-    fn link_keys<R>(&self, t: &Table<R>, rows: &[R]) -> Result<HashSet<Vec<i64>>> {
+    fn link_keys<R>(&self, t: &Table<R>, rows: &[R]) -> Result<LinkKeys> {
         let key: Vec<&Column<R>> = t
             .key
             .iter()
             .filter_map(|k| t.columns.iter().find(|c| c.name == *k))
             .collect();
-        rows.iter()
+        let held = rows
+            .iter()
             .map(|r| {
                 key.iter()
                     .map(|c| match self.resolve((c.get)(r), None, None)? {
@@ -456,8 +457,20 @@ impl Writer<'_> {
                     })
                     .collect()
             })
-            .collect()
+            .collect::<Result<_>>()?;
+        Ok(LinkKeys {
+            table: t.name,
+            key: t.key,
+            held,
+        })
     }
+}
+
+/// `--replace`: the keys a link table's rows have in the bundle.
+struct LinkKeys {
+    table: &'static str,
+    key: &'static [&'static str],
+    held: HashSet<Vec<i64>>,
 }
 
 fn quoted(cols: &[&str]) -> String {
@@ -540,7 +553,7 @@ pub async fn write(
     // With --replace, the record ids and link keys the bundle holds, to
     // prune the others at the end; otherwise rows are dropped once written.
     let mut kept = Kept::default();
-    let mut link_keys: Vec<(&'static str, HashSet<Vec<i64>>)> = vec![];
+    let mut link_keys: Vec<LinkKeys> = vec![];
     macro_rules! part {
         ($what:literal, $variant:ident) => {
             next(parts, $what, |p| match p {
@@ -565,7 +578,7 @@ pub async fn write(
         let n = w.table(&PARTNER_TERRITORIES, &rows).await?;
         record("partner_territories", rows.len(), n);
         if replace {
-            link_keys.push(("partner_territories", w.link_keys(&PARTNER_TERRITORIES, &rows)?));
+            link_keys.push(w.link_keys(&PARTNER_TERRITORIES, &rows)?);
         }
     }
     if p.contacts {
@@ -587,7 +600,7 @@ pub async fn write(
         let n = w.table(&MEMBERSHIPS, &rows).await?;
         record("memberships", rows.len(), n);
         if replace {
-            link_keys.push(("memberships", w.link_keys(&MEMBERSHIPS, &rows)?));
+            link_keys.push(w.link_keys(&MEMBERSHIPS, &rows)?);
         }
     }
     if p.actions {
@@ -629,7 +642,7 @@ pub async fn write(
         n += w.table(&ACTION_PARTNERS, &rows).await?;
         record("action_partners", rows.len(), n);
         if replace {
-            link_keys.push(("action_partners", w.link_keys(&ACTION_PARTNERS, &rows)?));
+            link_keys.push(w.link_keys(&ACTION_PARTNERS, &rows)?);
         }
     }
     if p.action_territories {
@@ -637,7 +650,7 @@ pub async fn write(
         let n = w.table(&ACTION_TERRITORIES, &rows).await?;
         record("action_territories", rows.len(), n);
         if replace {
-            link_keys.push(("action_territories", w.link_keys(&ACTION_TERRITORIES, &rows)?));
+            link_keys.push(w.link_keys(&ACTION_TERRITORIES, &rows)?);
         }
     }
     if p.relations {
@@ -645,7 +658,7 @@ pub async fn write(
         let n = w.table(&RELATIONS, &rows).await?;
         record("relations", rows.len(), n);
         if replace {
-            link_keys.push(("relations", w.link_keys(&RELATIONS, &rows)?));
+            link_keys.push(w.link_keys(&RELATIONS, &rows)?);
         }
     }
 
@@ -684,7 +697,7 @@ async fn prune<C: ConnectionTrait>(
     p: Present,
     kept: &Kept,
     before: &HashMap<&str, IdMap>,
-    link_keys: Vec<(&'static str, HashSet<Vec<i64>>)>,
+    link_keys: Vec<LinkKeys>,
     summary: &mut ImportSummary,
 ) -> Result<()> {
     let mut record = |t: &'static str, n: u64| {
@@ -692,22 +705,20 @@ async fn prune<C: ConnectionTrait>(
             s.deleted += n;
         }
     };
-    for (table, keys) in link_keys {
-        let cols = match table {
-            "partner_territories" => "partner_id, territory_id",
-            "memberships" => "network_id, partner_id",
-            "action_partners" => "action_id, partner_id",
-            "action_territories" => "action_id, territory_id",
-            _ => "from_partner_id, to_partner_id, kind",
-        };
+    for LinkKeys { table, key, held } in link_keys {
+        let cols = key.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let mut gone = vec![];
         for r in query(db, &format!("SELECT id, {cols} FROM {table}")).await? {
-            let mut k = vec![r.try_get_by_index::<i64>(1)?, r.try_get_by_index::<i64>(2)?];
-            if table == "relations" {
-                let kind = RelationKind::parse(&r.try_get_by_index::<String>(3)?).unwrap_or(RelationKind::Convention);
-                k.push(kind_code(kind));
-            }
-            if !keys.contains(&k) {
+            let k = key
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match *c {
+                    // The one text part of a key, numbered as `link_keys` does.
+                    "kind" => Ok(RelationKind::parse(&r.try_get_by_index::<String>(i + 1)?).map_or(0, kind_code)),
+                    _ => r.try_get_by_index::<i64>(i + 1),
+                })
+                .collect::<Result<Vec<i64>, DbErr>>()?;
+            if !held.contains(&k) {
                 gone.push(r.try_get_by_index::<i64>(0)?);
             }
         }
