@@ -317,7 +317,7 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = storage::open(&url).await?;
             let progress = Bar::new();
             let started = std::time::Instant::now();
-            match transfer::import(&db, &files, ImportOptions { replace, dry_run }, &progress).await {
+            match transfer::import(&db, files, ImportOptions { replace, dry_run }, &progress).await {
                 Ok(outcome) => {
                     progress.done();
                     print_warnings(&outcome.warnings);

@@ -427,3 +427,168 @@ async fn the_database_checks_vocabularies_and_rules_itself() {
         .unwrap();
     assert!(count(db, "memberships").await < before);
 }
+
+/// Every index, constraint and NOT NULL column of the database, as text:
+/// what the database itself vouches for.
+async fn schema(db: &impl ConnectionTrait) -> Vec<String> {
+    let sql = if engine() == "postgres" {
+        "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated::text \
+           FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+         UNION ALL SELECT pg_get_indexdef(indexrelid) FROM pg_index \
+           JOIN pg_class c ON c.oid = indrelid WHERE c.relnamespace = 'public'::regnamespace \
+         UNION ALL SELECT attrelid::regclass::text || '.' || attname || ' NOT NULL' FROM pg_attribute \
+           JOIN pg_class c ON c.oid = attrelid \
+          WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND attnum > 0 AND attnotnull \
+         ORDER BY 1"
+    } else {
+        "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM sqlite_master ORDER BY 1"
+    };
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql.to_owned()))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).unwrap())
+        .collect()
+}
+
+/// On PostgreSQL a table that was empty is loaded by COPY without its
+/// indexes and constraints (and with ids handed out by the importer), a
+/// table that holds rows is merged into: both paths in one import here,
+/// and the schema must come out of it whole, still enforcing its rules.
+#[tokio::test]
+async fn loads_into_empty_tables_and_merges_into_filled_ones_keep_the_schema_whole() {
+    let t = TestDb::new().await;
+    let schema_before = schema(&t.db).await;
+    // Everything but relations and one partner (with its links): every
+    // table but relations is loaded into empty.
+    let (mut b, _) = bundle::check(&BundleFiles::demo(), &Existing::default()).unwrap();
+    let last_partner = b
+        .partners
+        .iter()
+        .rev()
+        .find(|p| !b.partners.iter().any(|c| c.parent_ref.as_deref() == Some(&p.id)))
+        .unwrap()
+        .id
+        .clone();
+    let victim = last_partner.clone();
+    b.partners.retain(|p| p.id != victim);
+    b.partner_territories.retain(|x| x.partner_ref != victim);
+    b.contacts.retain(|x| x.partner_ref != victim);
+    b.memberships.retain(|x| x.partner_ref != victim);
+    b.action_partners.retain(|x| x.partner_ref != victim);
+    let mut first = bundle::to_files(&b);
+    first.files.remove("relations.csv");
+    let out = transfer::import(&t.db, &first, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(out.summary.rows(), out.summary.written());
+    assert_eq!(count(&t.db, "partners").await, 149);
+    assert_eq!(schema(&t.db).await, schema_before, "after loading into empty tables");
+
+    // The whole demo: relations is empty (loaded), the rest is merged, the
+    // last partner being new there (its id must follow the loaded ones).
+    let out = transfer::import(&t.db, &BundleFiles::demo(), ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    let relations = out.summary.tables.iter().find(|s| s.table == "relations").unwrap();
+    assert_eq!((relations.rows, relations.written), (697, 697));
+    assert_eq!(counts(&t.db).await, vec![30, 150, 210, 188, 17, 341, 84, 418, 120, 697]);
+    assert_eq!(schema(&t.db).await, schema_before, "after a load and a merge");
+    // The data is the demo's: importing it again changes nothing.
+    let again = transfer::import(&t.db, &BundleFiles::demo(), ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(again.summary.written(), 0, "{:?}", again.summary);
+    for table in TABLES {
+        assert_eq!(
+            scalar(&t.db, format!("SELECT COUNT(DISTINCT id) FROM {table}")).await,
+            count(&t.db, table).await,
+            "{table}: ids are unique"
+        );
+        assert_eq!(
+            sum_versions(&t.db, table).await,
+            count(&t.db, table).await,
+            "{table}: version 1"
+        );
+    }
+    let last_id = scalar(&t.db, format!("SELECT id FROM partners WHERE ref = '{last_partner}'")).await;
+    assert_eq!(last_id, scalar(&t.db, "SELECT MAX(id) FROM partners".into()).await);
+
+    // The rebuilt indexes and constraints hold: a second relation with the
+    // same key, or one to a partner that does not exist, is refused.
+    let dup = "INSERT INTO relations (from_partner_id, to_partner_id, kind, weight, created_at, updated_at) \
+               SELECT from_partner_id, to_partner_id, kind, weight, created_at, updated_at FROM relations LIMIT 1";
+    assert!(t.db.execute_unprepared(dup).await.is_err(), "unique key enforced");
+    let dangling = "INSERT INTO relations (from_partner_id, to_partner_id, kind, weight, created_at, updated_at) \
+                    SELECT from_partner_id, 999999, kind, weight, created_at, updated_at FROM relations LIMIT 1";
+    assert!(t.db.execute_unprepared(dangling).await.is_err(), "foreign key enforced");
+    let two_leads = "UPDATE action_partners SET role = 'lead' WHERE action_id = \
+                     (SELECT action_id FROM action_partners GROUP BY action_id HAVING COUNT(*) > 1 LIMIT 1)";
+    assert!(
+        t.db.execute_unprepared(two_leads).await.is_err(),
+        "one lead per action enforced"
+    );
+}
+
+/// The demo with a `visibility` column added to networks, actions and
+/// relations: the first network made public, the first action internal,
+/// the first relation public; the others left to their kind.
+fn demo_with_visibility() -> BundleFiles {
+    let mut files = BundleFiles::demo();
+    for (file, value) in [
+        ("networks.csv", "public"),
+        ("actions.csv", "internal"),
+        ("relations.csv", "public"),
+    ] {
+        let (demo, _) = bundle::check(&BundleFiles::demo(), &Existing::default()).unwrap();
+        let mut b = demo;
+        match file {
+            "networks.csv" => b.networks[0].visibility = maillage::model::Visibility::parse(value),
+            "actions.csv" => b.actions[0].visibility = maillage::model::Visibility::parse(value),
+            _ => b.relations[0].visibility = maillage::model::Visibility::parse(value),
+        }
+        let written = bundle::to_files(&b);
+        files.files.insert(file.to_owned(), written.files[file].clone());
+    }
+    files
+}
+
+#[tokio::test]
+async fn visibility_is_imported_merged_and_exported() {
+    let files = demo_with_visibility();
+    let (expected, _) = bundle::check(&files, &Existing::default()).unwrap();
+    assert!(expected.networks[0].visibility.is_some() && expected.networks[1].visibility.is_none());
+
+    // Into an empty database (the bulk load path).
+    let t = TestDb::new().await;
+    transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_same(&transfer::snapshot(&t.db).await.unwrap(), &expected);
+    assert_eq!(
+        scalar(
+            &t.db,
+            "SELECT COUNT(*) FROM networks WHERE visibility IS NOT NULL".into()
+        )
+        .await,
+        1
+    );
+
+    // Into a database holding the demo (the merge path): a change of
+    // visibility is a change like any other, and only it is rewritten.
+    let t = TestDb::with_demo().await;
+    let before = sum_versions(&t.db, "networks").await;
+    transfer::import(&t.db, &files, ImportOptions::default(), &Silent)
+        .await
+        .unwrap();
+    assert_eq!(
+        sum_versions(&t.db, "networks").await,
+        before + 1,
+        "only the changed network is rewritten"
+    );
+    assert_same(&transfer::snapshot(&t.db).await.unwrap(), &expected);
+    let dir = tempfile::tempdir().unwrap();
+    transfer::export(&t.db, dir.path()).await.unwrap();
+    let again = transfer::read_dir(dir.path()).unwrap();
+    assert_eq!(bundle::check(&again, &Existing::default()).unwrap().0, expected);
+}

@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use model::*;
-pub use read::check;
+pub use read::{check, check_streaming};
 pub use write::{to_files, write_dir};
 
 /// The files of a bundle, by file name (`partners.csv` …), as raw bytes.
@@ -60,6 +60,13 @@ impl BundleFiles {
             "action_territories.csv",
             "relations.csv"
         )
+    }
+}
+
+/// Shares a borrowed bundle by copying it (see `domain::transfer::import`).
+impl From<&BundleFiles> for std::sync::Arc<BundleFiles> {
+    fn from(f: &BundleFiles) -> Self {
+        std::sync::Arc::new(f.clone())
     }
 }
 

@@ -25,6 +25,22 @@ pub struct Bundle {
     pub present: Present,
 }
 
+/// The typed rows of one file, as [`check_streaming`](super::check_streaming)
+/// hands them over.
+#[derive(Debug)]
+pub enum Part {
+    Territories(Vec<Territory>),
+    Partners(Vec<Partner>),
+    PartnerTerritories(Vec<PartnerTerritory>),
+    Contacts(Vec<Contact>),
+    Networks(Vec<Network>),
+    Memberships(Vec<Membership>),
+    Actions(Vec<Action>),
+    ActionPartners(Vec<ActionPartner>),
+    ActionTerritories(Vec<ActionTerritory>),
+    Relations(Vec<Relation>),
+}
+
 /// The optional files a bundle carried (territories and partners are always there).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Present {

@@ -299,6 +299,29 @@ fn link_key(file: usize) -> &'static [usize] {
 /// typed content and the warnings. `existing` is what the hub already holds
 /// (empty for a full replace): references may point into it.
 pub fn check(files: &BundleFiles, existing: &Existing) -> Result<(Bundle, Vec<Diagnostic>), Report> {
+    check_with(files, existing, None)
+}
+
+/// [`check`], handing each file's rows to `sink` as soon as the file is
+/// read while no error has been found (in file order; a file the bundle
+/// lacks gives no part), so that a caller can write them while the next
+/// files are checked. The verdict only comes at the end: rows handed over
+/// may still belong to a bundle found invalid (a dangling `parent_id`, a
+/// cycle), and the caller must then discard what it did with them. On
+/// success the returned bundle holds no rows of the files handed over.
+pub fn check_streaming(
+    files: &BundleFiles,
+    existing: &Existing,
+    sink: &mut dyn FnMut(Part),
+) -> Result<(Bundle, Vec<Diagnostic>), Report> {
+    check_with(files, existing, Some(sink))
+}
+
+fn check_with(
+    files: &BundleFiles,
+    existing: &Existing,
+    mut sink: Option<&mut dyn FnMut(Part)>,
+) -> Result<(Bundle, Vec<Diagnostic>), Report> {
     // Decode every file up front: the sets of ids borrow from the text of
     // one file while the next ones are read.
     let decoded: Vec<Option<(Cow<str>, Vec<Utf8Issue>)>> = FILE_NAMES
@@ -334,6 +357,11 @@ pub fn check(files: &BundleFiles, existing: &Existing) -> Result<(Bundle, Vec<Di
             // just a BOM has one empty line, read as an empty header.
             let empty = files.files[FILE_NAMES[f]].is_empty();
             ck.read_file(f, text, issues, empty);
+            if let Some(sink) = sink.as_mut()
+                && ck.error_count == 0
+            {
+                sink(ck.take_part(f));
+            }
         }
     }
     ck.finish()
@@ -888,6 +916,24 @@ impl<'a, 'e> Checker<'a, 'e> {
             self.err(file, line, col, format_args!("{message}"));
             Cell::Null
         })
+    }
+
+    /// The rows of file `f` built so far, moved out of the bundle.
+    fn take_part(&mut self, f: usize) -> Part {
+        use std::mem::take;
+        let b = &mut self.bundle;
+        match f {
+            TERRITORIES => Part::Territories(take(&mut b.territories)),
+            PARTNERS => Part::Partners(take(&mut b.partners)),
+            PARTNER_TERRITORIES => Part::PartnerTerritories(take(&mut b.partner_territories)),
+            CONTACTS => Part::Contacts(take(&mut b.contacts)),
+            NETWORKS => Part::Networks(take(&mut b.networks)),
+            MEMBERSHIPS => Part::Memberships(take(&mut b.memberships)),
+            ACTIONS => Part::Actions(take(&mut b.actions)),
+            ACTION_PARTNERS => Part::ActionPartners(take(&mut b.action_partners)),
+            ACTION_TERRITORIES => Part::ActionTerritories(take(&mut b.action_territories)),
+            _ => Part::Relations(take(&mut b.relations)),
+        }
     }
 
     /// Appends the typed record of a row with no error.

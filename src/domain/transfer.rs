@@ -1,6 +1,7 @@
 //! Importing and exporting bundles, each as one transaction.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -56,19 +57,53 @@ pub fn read_dir(dir: &Path) -> Result<BundleFiles, TransferError> {
 
 /// Validates a bundle against the rules and what the hub already holds, and
 /// writes it in one transaction: on any error nothing is written.
+///
+/// Validation and writing overlap: the bundle is checked on a thread of its
+/// own, which hands each file's rows over as soon as the file is read
+/// without error, and they are written while the next files are checked
+/// (the database loading one table while the checker reads the next). The
+/// verdict comes last; when it is an error, the transaction is rolled back,
+/// so what was written meanwhile never shows. `files` is shared with that
+/// thread (pass it owned: a reference is cloned).
 pub async fn import(
     db: &DatabaseConnection,
-    files: &BundleFiles,
+    files: impl Into<Arc<BundleFiles>>,
     opts: ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, TransferError> {
+    let files = files.into();
     let txn = storage::import::begin(db).await?;
     // Which files the bundle carries decides what --replace may prune, and so
     // what an incremental reference may still point at.
-    let carried = carried(files);
+    let carried = carried(&files);
     let existing = storage::import::existing(&txn, carried, opts.replace).await?;
-    let (bundle, warnings) = bundle::check(files, &existing).map_err(TransferError::Invalid)?;
-    let summary = storage::import::write(&txn, &bundle, opts.replace, progress).await?;
+    let (parts_tx, mut parts) = tokio::sync::mpsc::unbounded_channel();
+    let (verdict_tx, verdict) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bundle-check".into())
+        .spawn(move || {
+            let mut sink = move |part| {
+                // A writer that stopped (on a database error) wants no more.
+                let _ = parts_tx.send(part);
+            };
+            let v = bundle::check_streaming(&files, &existing, &mut sink);
+            drop(sink);
+            // The writer waits on the parts first: it may see them end early.
+            let _ = verdict_tx.send(v);
+        })
+        .map_err(|source| TransferError::Read {
+            path: "(bundle check thread)".into(),
+            source,
+        })?;
+    let written = storage::import::write(&txn, &mut parts, carried, opts.replace, progress).await;
+    drop(parts);
+    // An invalid bundle explains any write failure it caused (a reference
+    // to rows that never came): its report comes first.
+    let (_, warnings) = verdict
+        .await
+        .map_err(|_| TransferError::Storage(StorageError::Integrity("the bundle check stopped".into())))?
+        .map_err(TransferError::Invalid)?;
+    let summary = written?;
     // Every bundle carries territories.
     storage::ancestry::rebuild(&txn).await?;
     // The audit log gets the import as one entry (who, when, what it
@@ -149,7 +184,7 @@ pub async fn load_demo_if_empty(db: &DatabaseConnection) -> Result<bool, Transfe
     }
     import(
         db,
-        &BundleFiles::demo(),
+        BundleFiles::demo(),
         ImportOptions::default(),
         &storage::import::Silent,
     )

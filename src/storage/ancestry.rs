@@ -6,13 +6,24 @@
 //! (imports, an occasional edit), so incremental maintenance would buy
 //! nothing but bugs.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DbBackend};
 
 use super::Result;
+use super::upsert::Stripped;
 
 /// Recomputes `territory_ancestors` from `territories.parent_id`.
 pub async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<()> {
     db.execute_unprepared("DELETE FROM territory_ancestors").await?;
+    // On PostgreSQL the table is refilled without its keys and secondary
+    // index, rebuilt after: checking two foreign keys row by row made this
+    // 1.7 s of the national import (160 000 rows), the query itself 0.15 s.
+    // The price: readers of the closure wait from here to the commit (the
+    // end of the import, well under a second) instead of reading the old
+    // rows meanwhile.
+    let stripped = match db.get_database_backend() {
+        DbBackend::Postgres => Some(Stripped::strip(db, "territory_ancestors").await?),
+        _ => None,
+    };
     // The depth guard only matters if a cycle slipped in; validation refuses them.
     db.execute_unprepared(
         "INSERT INTO territory_ancestors (territory_id, ancestor_id, depth) \
@@ -25,5 +36,8 @@ pub async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<()> {
          SELECT territory_id, ancestor_id, depth FROM a",
     )
     .await?;
+    if let Some(s) = stripped {
+        s.restore(db).await?;
+    }
     Ok(())
 }

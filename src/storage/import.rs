@@ -10,20 +10,20 @@
 //! (large multi-row statements, or `COPY` on PostgreSQL: see
 //! [`super::upsert`]), parents before children.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, Utc};
+// Ids are hashed a few million times per national import: a fast hasher.
+use foldhash::{HashMap, HashSet};
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
     TransactionTrait, Value,
 };
 
-use super::pg::PgTxn;
+use super::pg::{CopyRow, PgTxn};
+use super::tables::*;
 use super::upsert::{Stripped, Upsert, delete_ids};
 use super::{Result, StorageError};
-use crate::bundle::{Bundle, Existing, Present};
-use crate::model::text::search_key;
+use crate::bundle::*;
 use crate::model::*;
 
 /// The transaction an import runs in. On PostgreSQL it holds its own
@@ -135,7 +135,7 @@ pub struct Silent;
 impl Progress for Silent {}
 
 /// `ref → id` of every row of a table with external ids.
-pub async fn ref_map<C: ConnectionTrait>(db: &C, table: &str) -> Result<HashMap<String, i64>> {
+pub async fn ref_map<C: ConnectionTrait>(db: &C, table: &str) -> Result<IdMap> {
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
@@ -215,450 +215,408 @@ pub async fn existing<C: ConnectionTrait>(db: &C, skip: Present, replace: bool) 
     Ok(e)
 }
 
-fn s(v: &str) -> Value {
-    Value::String(Some(v.to_owned()))
-}
-fn os(v: &Option<String>) -> Value {
-    Value::String(v.clone())
-}
-fn e<T: std::fmt::Display>(v: T) -> Value {
-    Value::String(Some(v.to_string()))
+/// `ref → id` of one table.
+pub type IdMap = HashMap<String, i64>;
+
+/// The `ref → id` maps of the record tables written (or read) so far.
+#[derive(Default)]
+struct Ids {
+    territories: IdMap,
+    partners: IdMap,
+    networks: IdMap,
+    actions: IdMap,
+    contacts: IdMap,
 }
 
-/// Looks a reference up; validation guarantees it resolves.
-fn id(map: &HashMap<String, i64>, what: &str, r: &str) -> Result<i64> {
-    map.get(r)
-        .copied()
-        .ok_or_else(|| StorageError::Integrity(format!("unknown {what} {r:?} while writing")))
+impl Ids {
+    fn get(&self, t: Target) -> &IdMap {
+        match t {
+            Target::Territories => &self.territories,
+            Target::Partners => &self.partners,
+            Target::Networks => &self.networks,
+            Target::Actions => &self.actions,
+            Target::Contacts => &self.contacts,
+        }
+    }
+    fn set(&mut self, t: Target, map: IdMap) {
+        *match t {
+            Target::Territories => &mut self.territories,
+            Target::Partners => &mut self.partners,
+            Target::Networks => &mut self.networks,
+            Target::Actions => &mut self.actions,
+            Target::Contacts => &mut self.contacts,
+        } = map;
+    }
 }
-fn oid(map: &HashMap<String, i64>, what: &str, r: &Option<String>) -> Result<Value> {
-    Ok(Value::BigInt(match r {
-        Some(r) => Some(id(map, what, r)?),
-        None => None,
-    }))
+
+fn label(t: Target) -> &'static str {
+    match t {
+        Target::Territories => "territory",
+        Target::Partners => "partner",
+        Target::Networks => "network",
+        Target::Actions => "action",
+        Target::Contacts => "contact",
+    }
+}
+
+/// A field with its references resolved: what is sent to the database.
+enum Cell<'r> {
+    Null,
+    Text(&'r str),
+    Owned(String),
+    Int(i64),
+    Float(f64),
+    Date(chrono::NaiveDate),
+    Now,
 }
 
 struct Writer<'a> {
     db: &'a ImportTxn,
     now: DateTime<Utc>,
     progress: &'a dyn Progress,
+    ids: Ids,
 }
 
 impl Writer<'_> {
-    /// Upserts the rows of a self-referencing table in file order (so ids,
-    /// and thus exports, keep the bundle's order). A parent that was not in
-    /// the database before is written as NULL first, then set by one batched
-    /// update once every row has its id.
-    async fn tree<F>(
-        &self,
-        up: &Upsert<'_>,
-        rows: Vec<(&str, Option<&str>)>,
-        mut row: F,
-    ) -> Result<(u64, HashMap<String, i64>)>
-    where
-        F: FnMut(usize, Value) -> Result<Vec<Value>>,
-    {
-        let before = ref_map(self.db, up.table).await?;
-        let values = rows
-            .iter()
-            .enumerate()
-            .map(|(i, (_, parent))| row(i, Value::BigInt(parent.and_then(|p| before.get(p).copied()))))
-            .collect::<Result<Vec<_>>>()?;
-        self.progress.advance(values.len() as u64);
-        let stripped = Stripped::if_empty(self.db, up.table).await?;
-        let written = up.run(self.db, values, stripped.is_some()).await?;
-        let map = ref_map(self.db, up.table).await?;
-        let mut late = vec![];
-        for (id, parent) in &rows {
-            if let Some(p) = parent
-                && !before.contains_key(*p)
-            {
-                late.push((self::id(&map, up.table, id)?, self::id(&map, up.table, p)?));
+    /// Resolves the references of a field. A reference to the table's own
+    /// target (a parent) is looked up in `before`, what the table held
+    /// before the write, when one is given: a parent new to the database is
+    /// then written as NULL and set once every row has its id (see
+    /// [`Writer::table`]).
+    fn resolve<'r>(&self, f: Field<'r>, own: Option<Target>, before: Option<&IdMap>) -> Result<Cell<'r>> {
+        Ok(match f {
+            Field::Null | Field::Ref(_, None) => Cell::Null,
+            Field::Text(s) => Cell::Text(s),
+            Field::Owned(s) => Cell::Owned(s),
+            Field::Int(n) => Cell::Int(n),
+            Field::Float(x) => Cell::Float(x),
+            Field::Date(d) => Cell::Date(d),
+            Field::Now => Cell::Now,
+            Field::Ref(t, Some(r)) => match before {
+                Some(before) if own == Some(t) => before.get(r).map_or(Cell::Null, |id| Cell::Int(*id)),
+                _ => Cell::Int(id(self.ids.get(t), label(t), r)?),
+            },
+        })
+    }
+
+    fn value(&self, c: Cell<'_>) -> Value {
+        match c {
+            Cell::Null => Value::String(None),
+            Cell::Text(s) => Value::String(Some(s.to_owned())),
+            Cell::Owned(s) => Value::String(Some(s)),
+            Cell::Int(n) => n.into(),
+            Cell::Float(x) => x.into(),
+            Cell::Date(d) => d.into(),
+            Cell::Now => self.now.into(),
+        }
+    }
+
+    fn put(&self, row: &mut CopyRow, c: Cell<'_>) {
+        match c {
+            Cell::Null => row.null(),
+            Cell::Text(s) => row.text(s),
+            Cell::Owned(s) => row.text(&s),
+            Cell::Int(n) => row.int8(n),
+            Cell::Float(x) => row.float8(x),
+            Cell::Date(d) => row.date(d),
+            Cell::Now => row.timestamptz(self.now),
+        }
+    }
+
+    /// Writes the rows of one file to their table, in file order (so ids,
+    /// and thus exports, keep the bundle's order); returns how many rows
+    /// were inserted or changed. A record table's `ref → id` map is kept
+    /// for the tables that refer to it.
+    async fn table<R>(&mut self, t: &Table<R>, rows: &[R]) -> Result<u64> {
+        self.progress.table(t.name, rows.len() as u64);
+        let written = match self.db {
+            ImportTxn::Postgres(pg) if !rows.is_empty() && Stripped::is_empty(pg, t.name).await? => {
+                self.load(pg, t, rows).await?
             }
-        }
-        set_parents(self.db, up.table, &late).await?;
-        if let Some(s) = stripped {
-            s.restore(self.db).await?;
-        }
-        Ok((written, map))
+            _ => self.merge(t, rows).await?,
+        };
+        self.progress.advance(rows.len() as u64);
+        Ok(written)
     }
 
-    async fn flat(&self, up: &Upsert<'_>, rows: Vec<Vec<Value>>) -> Result<u64> {
-        let n = rows.len() as u64;
-        let stripped = Stripped::if_empty(self.db, up.table).await?;
-        let w = up.run(self.db, rows, stripped.is_some()).await?;
-        if let Some(s) = stripped {
-            s.restore(self.db).await?;
+    /// PostgreSQL, into a table that was empty: nothing to merge with, so
+    /// the rows are copied straight in, with ids handed out here from a
+    /// block taken from the table's sequence. Every reference, parents
+    /// included, is then known before the first row is sent: no `ref`
+    /// lookup afterwards, no late parent update. The table is loaded
+    /// without its foreign keys and secondary indexes (see [`Stripped`]).
+    async fn load<R>(&mut self, pg: &PgTxn, t: &Table<R>, rows: &[R]) -> Result<u64> {
+        let stripped = Stripped::strip(pg, t.name).await?;
+        let first = reserve_ids(pg, t.name, rows.len()).await?;
+        if let Some((target, rid)) = t.record {
+            let map = rows
+                .iter()
+                .zip(first..)
+                .map(|(r, id)| (rid(r).to_owned(), id))
+                .collect();
+            self.ids.set(target, map);
         }
-        self.progress.advance(n);
-        Ok(w)
+        let cols = quoted(&t.column_names());
+        let sql = format!("COPY \"{}\" (\"id\", {cols}) FROM STDIN (FORMAT binary)", t.name);
+        let this = &*self;
+        let n = pg
+            .copy_in(&sql, t.columns.len() + 1, rows.len(), |i, out| {
+                out.int8(first + i as i64);
+                for c in t.columns {
+                    this.put(out, this.resolve((c.get)(&rows[i]), None, None)?);
+                }
+                Ok::<_, StorageError>(())
+            })
+            .await?;
+        stripped.restore(pg).await?;
+        Ok(n)
     }
 
-    /// A link table of two ids and nothing else (served territories, action
-    /// places): upserted by its pair, returning the pairs for `--replace`.
-    async fn pairs(
-        &self,
-        table: &'static str,
-        cols: [&str; 2],
-        pairs: Vec<[i64; 2]>,
-        summary: &mut ImportSummary,
-    ) -> Result<(&'static str, HashSet<Vec<i64>>)> {
-        let columns = [cols[0], cols[1], "created_at", "updated_at"];
+    /// Into a table that may hold rows (always on SQLite): rows are matched
+    /// by their key and only real changes are written. A parent that was
+    /// not in the database before is written as NULL first, then set by one
+    /// batched update once every row has its id.
+    async fn merge<R>(&mut self, t: &Table<R>, rows: &[R]) -> Result<u64> {
+        let own = t.record.map(|(target, _)| target);
+        let before = match own {
+            Some(_) => Some(ref_map(self.db, t.name).await?),
+            None => None,
+        };
+        let names = t.column_names();
         let up = Upsert {
-            table,
-            columns: &columns,
-            key: &cols,
+            table: t.name,
+            columns: &names,
+            key: t.key,
             fixed: FIXED,
         };
-        let keys: HashSet<Vec<i64>> = pairs.iter().map(|k| k.to_vec()).collect();
-        let rows = pairs
-            .into_iter()
-            .map(|[a, b]| self.stamp(vec![a.into(), b.into()]))
+        let written = match self.db {
+            ImportTxn::Postgres(pg) => {
+                let this = &*self;
+                up.merge_copy(pg, rows.len(), |i, out| {
+                    for c in t.columns {
+                        this.put(out, this.resolve((c.get)(&rows[i]), own, before.as_ref())?);
+                    }
+                    Ok::<_, StorageError>(())
+                })
+                .await?
+            }
+            ImportTxn::Orm(orm) => {
+                let values = rows
+                    .iter()
+                    .map(|r| {
+                        t.columns
+                            .iter()
+                            .map(|c| Ok(self.value(self.resolve((c.get)(r), own, before.as_ref())?)))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                up.run_orm(orm, values).await?
+            }
+        };
+        if let (Some(target), Some(before), Some((_, rid))) = (own, before, t.record) {
+            let after = ref_map(self.db, t.name).await?;
+            let parent = rows.first().and_then(|r0| {
+                t.columns.iter().find_map(|c| match (c.get)(r0) {
+                    Field::Ref(x, _) if x == target => Some(c.get),
+                    _ => None,
+                })
+            });
+            if let Some(parent) = parent {
+                let mut late = vec![];
+                for r in rows {
+                    if let Field::Ref(_, Some(p)) = parent(r)
+                        && !before.contains_key(p)
+                    {
+                        late.push((id(&after, t.name, rid(r))?, id(&after, t.name, p)?));
+                    }
+                }
+                set_parents(self.db, t.name, &late).await?;
+            }
+            self.ids.set(target, after);
+        }
+        Ok(written)
+    }
+
+    /// `--replace`: the keys of a link table's rows, as ids (the relation
+    /// kind by its position in the vocabulary), to find the rows the
+    /// bundle no longer holds.
+    fn link_keys<R>(&self, t: &Table<R>, rows: &[R]) -> Result<LinkKeys> {
+        let key: Vec<&Column<R>> = t
+            .key
+            .iter()
+            .filter_map(|k| t.columns.iter().find(|c| c.name == *k))
             .collect();
-        let written = self.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table,
-            rows: keys.len() as u64,
-            written,
-            deleted: 0,
-        });
-        Ok((table, keys))
-    }
-
-    fn stamp(&self, mut row: Vec<Value>) -> Vec<Value> {
-        row.push(self.now.into());
-        row.push(self.now.into());
-        row
+        let held = rows
+            .iter()
+            .map(|r| {
+                key.iter()
+                    .map(|c| match self.resolve((c.get)(r), None, None)? {
+                        Cell::Int(n) => Ok(n),
+                        Cell::Text(s) => Ok(RelationKind::parse(s).map_or(0, kind_code)),
+                        _ => Err(StorageError::Integrity(format!("{}: empty key", t.name))),
+                    })
+                    .collect()
+            })
+            .collect::<Result<_>>()?;
+        Ok(LinkKeys {
+            table: t.name,
+            key: t.key,
+            held,
+        })
     }
 }
 
-const FIXED: &[&str] = &["created_at"];
-
-macro_rules! cols {
-    ($($c:literal),*) => { &[$($c,)* "created_at", "updated_at"] };
+/// `--replace`: the keys a link table's rows have in the bundle.
+struct LinkKeys {
+    table: &'static str,
+    key: &'static [&'static str],
+    held: HashSet<Vec<i64>>,
 }
 
-/// Writes a validated bundle; with `replace`, removes what the bundle does
-/// not hold (in the files it carries). Runs inside the caller's transaction.
-pub async fn write(db: &ImportTxn, b: &Bundle, replace: bool, progress: &dyn Progress) -> Result<ImportSummary> {
-    let w = Writer {
+fn quoted(cols: &[&str]) -> String {
+    cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+}
+
+/// Takes `n` consecutive ids from the sequence of `table`'s `id`; returns
+/// the first. (A sequence is outside transactions: a rolled-back import
+/// leaves a gap, as any failed insert does.)
+async fn reserve_ids(pg: &PgTxn, table: &str, n: usize) -> Result<i64> {
+    let seq = format!("pg_get_serial_sequence('\"{table}\"', 'id')");
+    let last: i64 = pg
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT setval({seq}, nextval({seq}) + {} - 1)", n.max(1)),
+        ))
+        .await?
+        .ok_or_else(|| StorageError::Integrity("no sequence value".into()))?
+        .try_get_by_index(0)?;
+    Ok(last - n.max(1) as i64 + 1)
+}
+
+/// Looks a reference up; validation guarantees it resolves.
+fn id(map: &IdMap, what: &str, r: &str) -> Result<i64> {
+    map.get(r)
+        .copied()
+        .ok_or_else(|| StorageError::Integrity(format!("unknown {what} {r:?} while writing")))
+}
+
+/// Where [`write`] takes the rows of each file from: parts in file order,
+/// as `bundle::check_streaming` hands them over. The stream ending early
+/// means validation stopped at an error.
+pub type Parts = tokio::sync::mpsc::UnboundedReceiver<Part>;
+
+/// Takes the next part, which must be of the kind `pick` accepts.
+async fn next<T>(parts: &mut Parts, what: &str, pick: fn(Part) -> Option<Vec<T>>) -> Result<Vec<T>> {
+    let part = parts
+        .recv()
+        .await
+        .ok_or_else(|| StorageError::Integrity(format!("the bundle ended before its {what}")))?;
+    pick(part).ok_or_else(|| StorageError::Integrity(format!("{what}: rows out of order")))
+}
+
+/// Writes a validated bundle, file by file as its rows arrive; `present`
+/// says which optional files it carries. With `replace`, removes what the
+/// bundle does not hold (in the files it carries). Runs inside the caller's
+/// transaction; if validation fails meanwhile, the caller rolls it back.
+pub async fn write(
+    db: &ImportTxn,
+    parts: &mut Parts,
+    present: Present,
+    replace: bool,
+    progress: &dyn Progress,
+) -> Result<ImportSummary> {
+    let mut w = Writer {
         db,
         now: Utc::now(),
         progress,
+        ids: Ids::default(),
     };
-    let p = b.present;
+    let p = present;
     let mut summary = ImportSummary::default();
-    let before: HashMap<&str, HashMap<String, i64>> = if replace {
-        let mut m = HashMap::new();
+    let before: HashMap<&str, IdMap> = if replace {
+        let mut m = HashMap::default();
         for t in ["territories", "partners", "contacts", "networks", "actions"] {
             m.insert(t, ref_map(db, t).await?);
         }
         m
     } else {
-        HashMap::new()
+        HashMap::default()
     };
-
-    // Territories, parents first.
-    progress.table("territories", b.territories.len() as u64);
-    let up = Upsert {
-        table: "territories",
-        columns: cols!(
-            "ref",
-            "kind",
-            "code",
-            "name",
-            "name_search",
-            "parent_id",
-            "population",
-            "lat",
-            "lon"
-        ),
-        key: &["ref"],
-        fixed: FIXED,
-    };
-    let order = b
-        .territories
-        .iter()
-        .map(|t| (t.id.as_str(), t.parent_ref.as_deref()))
-        .collect();
-    let (written, territories) = w
-        .tree(&up, order, |i, parent| {
-            let t = &b.territories[i];
-            Ok(w.stamp(vec![
-                s(&t.id),
-                e(t.kind),
-                os(&t.code),
-                s(&t.name),
-                Value::String(Some(search_key(&t.name))),
-                parent,
-                t.population.into(),
-                t.lat.into(),
-                t.lon.into(),
-            ]))
+    let mut record = |table: &'static str, rows: usize, written: u64| {
+        summary.tables.push(TableSummary {
+            table,
+            rows: rows as u64,
+            written,
+            deleted: 0,
         })
-        .await?;
-    summary.tables.push(TableSummary {
-        table: "territories",
-        rows: b.territories.len() as u64,
-        written,
-        deleted: 0,
-    });
-
-    progress.table("partners", b.partners.len() as u64);
-    let up = Upsert {
-        table: "partners",
-        columns: cols!(
-            "ref",
-            "name",
-            "name_search",
-            "kind",
-            "siret",
-            "parent_id",
-            "territory_id",
-            "website",
-            "email",
-            "phone",
-            "description"
-        ),
-        key: &["ref"],
-        fixed: FIXED,
     };
-    let order = b
-        .partners
-        .iter()
-        .map(|t| (t.id.as_str(), t.parent_ref.as_deref()))
-        .collect();
-    let (written, partners) = w
-        .tree(&up, order, |i, parent| {
-            let x = &b.partners[i];
-            Ok(w.stamp(vec![
-                s(&x.id),
-                s(&x.name),
-                Value::String(Some(search_key(&x.name))),
-                e(x.kind),
-                os(&x.siret),
-                parent,
-                oid(&territories, "territory", &x.territory_ref)?,
-                os(&x.website),
-                os(&x.email),
-                os(&x.phone),
-                os(&x.description),
-            ]))
-        })
-        .await?;
-    summary.tables.push(TableSummary {
-        table: "partners",
-        rows: b.partners.len() as u64,
-        written,
-        deleted: 0,
-    });
+    // With --replace, the record ids and link keys the bundle holds, to
+    // prune the others at the end; otherwise rows are dropped once written.
+    let mut kept = Kept::default();
+    let mut link_keys: Vec<LinkKeys> = vec![];
+    macro_rules! part {
+        ($what:literal, $variant:ident) => {
+            next(parts, $what, |p| match p {
+                Part::$variant(v) => Some(v),
+                _ => None,
+            })
+            .await?
+        };
+    }
 
-    let mut link_keys: Vec<(&'static str, HashSet<Vec<i64>>)> = vec![];
-
+    // Parents before children: each table refers only to those before it.
+    let rows = part!("territories", Territories);
+    let n = w.table(&TERRITORIES, &rows).await?;
+    record("territories", rows.len(), n);
+    kept.territories = held(replace, &rows, |x| &x.id);
+    let rows = part!("partners", Partners);
+    let n = w.table(&PARTNERS, &rows).await?;
+    record("partners", rows.len(), n);
+    kept.partners = held(replace, &rows, |x| &x.id);
     if p.partner_territories {
-        progress.table("partner_territories", b.partner_territories.len() as u64);
-        let pairs = b
-            .partner_territories
-            .iter()
-            .map(|x| {
-                Ok([
-                    id(&partners, "partner", &x.partner_ref)?,
-                    id(&territories, "territory", &x.territory_ref)?,
-                ])
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let (table, keys) = w
-            .pairs(
-                "partner_territories",
-                ["partner_id", "territory_id"],
-                pairs,
-                &mut summary,
-            )
-            .await?;
-        link_keys.push((table, keys));
+        let rows = part!("partner_territories", PartnerTerritories);
+        let n = w.table(&PARTNER_TERRITORIES, &rows).await?;
+        record("partner_territories", rows.len(), n);
+        if replace {
+            link_keys.push(w.link_keys(&PARTNER_TERRITORIES, &rows)?);
+        }
     }
-
     if p.contacts {
-        progress.table("contacts", b.contacts.len() as u64);
-        let up = Upsert {
-            table: "contacts",
-            columns: cols!("ref", "partner_id", "full_name", "role_title", "email", "phone"),
-            key: &["ref"],
-            fixed: FIXED,
-        };
-        let rows = b
-            .contacts
-            .iter()
-            .map(|x| {
-                Ok(w.stamp(vec![
-                    s(&x.id),
-                    id(&partners, "partner", &x.partner_ref)?.into(),
-                    s(&x.full_name),
-                    os(&x.role_title),
-                    os(&x.email),
-                    os(&x.phone),
-                ]))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let written = w.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table: "contacts",
-            rows: b.contacts.len() as u64,
-            written,
-            deleted: 0,
-        });
+        let rows = part!("contacts", Contacts);
+        let n = w.table(&CONTACTS, &rows).await?;
+        record("contacts", rows.len(), n);
+        kept.contacts = held(replace, &rows, |x| &x.id);
     }
-
-    let mut networks = HashMap::new();
     if p.networks {
-        progress.table("networks", b.networks.len() as u64);
-        let up = Upsert {
-            table: "networks",
-            columns: cols!(
-                "ref",
-                "name",
-                "name_search",
-                "kind",
-                "territory_id",
-                "parent_id",
-                "started_on",
-                "ended_on",
-                "description"
-            ),
-            key: &["ref"],
-            fixed: FIXED,
-        };
-        let order = b
-            .networks
-            .iter()
-            .map(|t| (t.id.as_str(), t.parent_ref.as_deref()))
-            .collect();
-        let (written, map) = w
-            .tree(&up, order, |i, parent| {
-                let x = &b.networks[i];
-                Ok(w.stamp(vec![
-                    s(&x.id),
-                    s(&x.name),
-                    Value::String(Some(search_key(&x.name))),
-                    e(x.kind),
-                    oid(&territories, "territory", &x.territory_ref)?,
-                    parent,
-                    x.started_on.into(),
-                    x.ended_on.into(),
-                    os(&x.description),
-                ]))
-            })
-            .await?;
-        networks = map;
-        summary.tables.push(TableSummary {
-            table: "networks",
-            rows: b.networks.len() as u64,
-            written,
-            deleted: 0,
-        });
+        let rows = part!("networks", Networks);
+        let n = w.table(&NETWORKS, &rows).await?;
+        record("networks", rows.len(), n);
+        kept.networks = held(replace, &rows, |x| &x.id);
+    } else if p.memberships || p.actions {
+        w.ids.networks = ref_map(db, "networks").await?;
     }
-    let need_networks = (p.memberships && !b.memberships.is_empty()) || (p.actions && !b.actions.is_empty());
-    if networks.is_empty() && need_networks {
-        networks = ref_map(db, "networks").await?;
-    }
-
     if p.memberships {
-        progress.table("memberships", b.memberships.len() as u64);
-        let up = Upsert {
-            table: "memberships",
-            columns: cols!("network_id", "partner_id", "role", "since", "until"),
-            key: &["network_id", "partner_id"],
-            fixed: FIXED,
-        };
-        let mut keys = HashSet::new();
-        let rows = b
-            .memberships
-            .iter()
-            .map(|x| {
-                let (n, pt) = (
-                    id(&networks, "network", &x.network_ref)?,
-                    id(&partners, "partner", &x.partner_ref)?,
-                );
-                keys.insert(vec![n, pt]);
-                Ok(w.stamp(vec![n.into(), pt.into(), e(x.role), x.since.into(), x.until.into()]))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let written = w.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table: "memberships",
-            rows: keys.len() as u64,
-            written,
-            deleted: 0,
-        });
-        link_keys.push(("memberships", keys));
+        let rows = part!("memberships", Memberships);
+        let n = w.table(&MEMBERSHIPS, &rows).await?;
+        record("memberships", rows.len(), n);
+        if replace {
+            link_keys.push(w.link_keys(&MEMBERSHIPS, &rows)?);
+        }
     }
-
-    let mut actions = HashMap::new();
     if p.actions {
-        progress.table("actions", b.actions.len() as u64);
-        let up = Upsert {
-            table: "actions",
-            columns: cols!(
-                "ref",
-                "title",
-                "title_search",
-                "theme",
-                "status",
-                "network_id",
-                "started_on",
-                "ended_on",
-                "budget_cents",
-                "beneficiaries",
-                "description"
-            ),
-            key: &["ref"],
-            fixed: FIXED,
-        };
-        let rows = b
-            .actions
-            .iter()
-            .map(|x| {
-                Ok(w.stamp(vec![
-                    s(&x.id),
-                    s(&x.title),
-                    Value::String(Some(search_key(&x.title))),
-                    e(x.theme),
-                    e(x.status),
-                    oid(&networks, "network", &x.network_ref)?,
-                    x.started_on.into(),
-                    x.ended_on.into(),
-                    x.budget_cents.into(),
-                    x.beneficiaries.into(),
-                    os(&x.description),
-                ]))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let written = w.flat(&up, rows).await?;
-        actions = ref_map(db, "actions").await?;
-        summary.tables.push(TableSummary {
-            table: "actions",
-            rows: b.actions.len() as u64,
-            written,
-            deleted: 0,
-        });
+        let rows = part!("actions", Actions);
+        let n = w.table(&ACTIONS, &rows).await?;
+        record("actions", rows.len(), n);
+        kept.actions = held(replace, &rows, |x| &x.id);
+    } else if p.action_partners || p.action_territories {
+        w.ids.actions = ref_map(db, "actions").await?;
     }
-    if actions.is_empty() && (p.action_partners || p.action_territories) {
-        actions = ref_map(db, "actions").await?;
-    }
-
     if p.action_partners {
-        progress.table("action_partners", b.action_partners.len() as u64);
-        let up = Upsert {
-            table: "action_partners",
-            columns: cols!("action_id", "partner_id", "role", "contribution_cents"),
-            key: &["action_id", "partner_id"],
-            fixed: FIXED,
-        };
+        let rows = part!("action_partners", ActionPartners);
         // When a bundle moves the lead of an action from one partner to
         // another, the old lead is demoted first, so the one-lead index never
-        // sees two at once. Everything is then written in file order (ids,
-        // and so exports, keep the bundle's order); the demoted rows are
-        // unchanged by then and not counted twice.
+        // sees two at once. Everything is then written in file order; the
+        // demoted rows are unchanged by then and not counted twice.
         let current_leads: HashSet<(i64, i64)> = query(
             db,
             "SELECT action_id, partner_id FROM action_partners WHERE role = 'lead'",
@@ -667,100 +625,64 @@ pub async fn write(db: &ImportTxn, b: &Bundle, replace: bool, progress: &dyn Pro
         .iter()
         .map(|r| Ok((r.try_get_by_index::<i64>(0)?, r.try_get_by_index::<i64>(1)?)))
         .collect::<Result<_, DbErr>>()?;
-        let mut keys = HashSet::new();
-        let mut rows = vec![];
         let mut demoted = vec![];
-        for x in &b.action_partners {
-            let (a, pt) = (
-                id(&actions, "action", &x.action_ref)?,
-                id(&partners, "partner", &x.partner_ref)?,
-            );
-            keys.insert(vec![a, pt]);
-            let row = w.stamp(vec![a.into(), pt.into(), e(x.role), x.contribution_cents.into()]);
-            if x.role != ParticipationRole::Lead && current_leads.contains(&(a, pt)) {
-                demoted.push(row.clone());
+        if !current_leads.is_empty() {
+            for x in &rows {
+                let a = id(&w.ids.actions, "action", &x.action_ref)?;
+                let pt = id(&w.ids.partners, "partner", &x.partner_ref)?;
+                if x.role != ParticipationRole::Lead && current_leads.contains(&(a, pt)) {
+                    demoted.push(x.clone());
+                }
             }
-            rows.push(row);
         }
-        let written = up.run(db, demoted, false).await? + w.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table: "action_partners",
-            rows: keys.len() as u64,
-            written,
-            deleted: 0,
-        });
-        link_keys.push(("action_partners", keys));
+        let mut n = 0;
+        if !demoted.is_empty() {
+            n += w.table(&ACTION_PARTNERS, &demoted).await?;
+        }
+        n += w.table(&ACTION_PARTNERS, &rows).await?;
+        record("action_partners", rows.len(), n);
+        if replace {
+            link_keys.push(w.link_keys(&ACTION_PARTNERS, &rows)?);
+        }
     }
-
     if p.action_territories {
-        progress.table("action_territories", b.action_territories.len() as u64);
-        let pairs = b
-            .action_territories
-            .iter()
-            .map(|x| {
-                Ok([
-                    id(&actions, "action", &x.action_ref)?,
-                    id(&territories, "territory", &x.territory_ref)?,
-                ])
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let (table, keys) = w
-            .pairs("action_territories", ["action_id", "territory_id"], pairs, &mut summary)
-            .await?;
-        link_keys.push((table, keys));
+        let rows = part!("action_territories", ActionTerritories);
+        let n = w.table(&ACTION_TERRITORIES, &rows).await?;
+        record("action_territories", rows.len(), n);
+        if replace {
+            link_keys.push(w.link_keys(&ACTION_TERRITORIES, &rows)?);
+        }
     }
-
     if p.relations {
-        progress.table("relations", b.relations.len() as u64);
-        let up = Upsert {
-            table: "relations",
-            columns: cols!(
-                "from_partner_id",
-                "to_partner_id",
-                "kind",
-                "since",
-                "until",
-                "weight",
-                "note"
-            ),
-            key: &["from_partner_id", "to_partner_id", "kind"],
-            fixed: FIXED,
-        };
-        let mut keys = HashSet::new();
-        let rows = b
-            .relations
-            .iter()
-            .map(|x| {
-                let (f, t) = (
-                    id(&partners, "partner", &x.from_ref)?,
-                    id(&partners, "partner", &x.to_ref)?,
-                );
-                keys.insert(vec![f, t, kind_code(x.kind)]);
-                Ok(w.stamp(vec![
-                    f.into(),
-                    t.into(),
-                    e(x.kind),
-                    x.since.into(),
-                    x.until.into(),
-                    x.weight.into(),
-                    os(&x.note),
-                ]))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let written = w.flat(&up, rows).await?;
-        summary.tables.push(TableSummary {
-            table: "relations",
-            rows: keys.len() as u64,
-            written,
-            deleted: 0,
-        });
-        link_keys.push(("relations", keys));
+        let rows = part!("relations", Relations);
+        let n = w.table(&RELATIONS, &rows).await?;
+        record("relations", rows.len(), n);
+        if replace {
+            link_keys.push(w.link_keys(&RELATIONS, &rows)?);
+        }
     }
 
     if replace {
-        prune(db, b, &before, link_keys, &mut summary).await?;
+        prune(db, p, &kept, &before, link_keys, &mut summary).await?;
     }
     Ok(summary)
+}
+
+fn held<R>(replace: bool, rows: &[R], rid: fn(&R) -> &str) -> HashSet<String> {
+    match replace {
+        true => rows.iter().map(|r| rid(r).to_owned()).collect(),
+        false => HashSet::default(),
+    }
+}
+
+/// `--replace`: the ids of the records the bundle holds, by table.
+#[derive(Default)]
+struct Kept {
+    territories: HashSet<String>,
+    partners: HashSet<String>,
+    contacts: HashSet<String>,
+    networks: HashSet<String>,
+    actions: HashSet<String>,
 }
 
 fn kind_code(k: RelationKind) -> i64 {
@@ -772,9 +694,10 @@ fn kind_code(k: RelationKind) -> i64 {
 /// unhooked first so that one batch never waits for another.
 async fn prune<C: ConnectionTrait>(
     db: &C,
-    b: &Bundle,
-    before: &HashMap<&str, HashMap<String, i64>>,
-    link_keys: Vec<(&'static str, HashSet<Vec<i64>>)>,
+    p: Present,
+    kept: &Kept,
+    before: &HashMap<&str, IdMap>,
+    link_keys: Vec<LinkKeys>,
     summary: &mut ImportSummary,
 ) -> Result<()> {
     let mut record = |t: &'static str, n: u64| {
@@ -782,60 +705,31 @@ async fn prune<C: ConnectionTrait>(
             s.deleted += n;
         }
     };
-    for (table, keys) in link_keys {
-        let cols = match table {
-            "partner_territories" => "partner_id, territory_id",
-            "memberships" => "network_id, partner_id",
-            "action_partners" => "action_id, partner_id",
-            "action_territories" => "action_id, territory_id",
-            _ => "from_partner_id, to_partner_id, kind",
-        };
+    for LinkKeys { table, key, held } in link_keys {
+        let cols = key.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let mut gone = vec![];
         for r in query(db, &format!("SELECT id, {cols} FROM {table}")).await? {
-            let mut k = vec![r.try_get_by_index::<i64>(1)?, r.try_get_by_index::<i64>(2)?];
-            if table == "relations" {
-                let kind = RelationKind::parse(&r.try_get_by_index::<String>(3)?).unwrap_or(RelationKind::Convention);
-                k.push(kind_code(kind));
-            }
-            if !keys.contains(&k) {
+            let k = key
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match *c {
+                    // The one text part of a key, numbered as `link_keys` does.
+                    "kind" => Ok(RelationKind::parse(&r.try_get_by_index::<String>(i + 1)?).map_or(0, kind_code)),
+                    _ => r.try_get_by_index::<i64>(i + 1),
+                })
+                .collect::<Result<Vec<i64>, DbErr>>()?;
+            if !held.contains(&k) {
                 gone.push(r.try_get_by_index::<i64>(0)?);
             }
         }
         record(table, delete_ids(db, table, &gone).await?);
     }
-    let p = b.present;
-    let kept = |v: &mut dyn Iterator<Item = &str>| v.map(str::to_owned).collect::<HashSet<String>>();
-    let plan: Vec<(&'static str, bool, HashSet<String>, bool)> = vec![
-        (
-            "contacts",
-            p.contacts,
-            kept(&mut b.contacts.iter().map(|x| x.id.as_str())),
-            false,
-        ),
-        (
-            "actions",
-            p.actions,
-            kept(&mut b.actions.iter().map(|x| x.id.as_str())),
-            false,
-        ),
-        (
-            "networks",
-            p.networks,
-            kept(&mut b.networks.iter().map(|x| x.id.as_str())),
-            true,
-        ),
-        (
-            "partners",
-            true,
-            kept(&mut b.partners.iter().map(|x| x.id.as_str())),
-            true,
-        ),
-        (
-            "territories",
-            true,
-            kept(&mut b.territories.iter().map(|x| x.id.as_str())),
-            true,
-        ),
+    let plan: [(&'static str, bool, &HashSet<String>, bool); 5] = [
+        ("contacts", p.contacts, &kept.contacts, false),
+        ("actions", p.actions, &kept.actions, false),
+        ("networks", p.networks, &kept.networks, true),
+        ("partners", true, &kept.partners, true),
+        ("territories", true, &kept.territories, true),
     ];
     for (table, present, keep, has_parent) in plan {
         if !present {

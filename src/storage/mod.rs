@@ -13,6 +13,7 @@ pub mod list;
 mod pg;
 pub mod read;
 pub mod stats;
+mod tables;
 mod upsert;
 pub mod write;
 

@@ -1,6 +1,8 @@
-//! Bulk upserts, the one write path of imports: batched multi-row `INSERT …
-//! ON CONFLICT … DO UPDATE` on SQLite; `COPY` into the table or into a
-//! staging table merged by one `INSERT … SELECT … ON CONFLICT` on PostgreSQL.
+//! Bulk upserts, the write path of imports into tables that hold rows:
+//! batched multi-row `INSERT … ON CONFLICT … DO UPDATE` on SQLite; binary
+//! `COPY` into a staging table merged by one `INSERT … SELECT … ON CONFLICT`
+//! on PostgreSQL. (A PostgreSQL table that was empty is loaded by `COPY`
+//! straight into it, stripped of its checks: see [`Stripped`].)
 //!
 //! A row whose values did not change is left alone (the `WHERE … IS DISTINCT
 //! FROM` guard), so re-importing the same bundle bumps no `version` and no
@@ -9,7 +11,6 @@
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement, Value};
 
-use super::import::ImportTxn;
 use super::pg::{CopyRow, PgTxn};
 
 /// Bound parameters per statement: under SQLite's 32 766 and PostgreSQL's
@@ -32,11 +33,9 @@ impl Upsert<'_> {
         (MAX_PARAMS / self.columns.len()).min(MAX_ROWS)
     }
 
-    /// Writes `rows`; returns how many rows were inserted or changed.
-    /// `fresh`: the table was empty before the import (see [`Stripped`])
-    /// and the bundle holds no duplicate keys (validated): no conflict can
-    /// arise, so rows are plainly inserted.
-    pub async fn run(&self, db: &ImportTxn, rows: Vec<Vec<Value>>, fresh: bool) -> Result<u64, DbErr> {
+    /// Columns a conflict updates, and the comparisons that tell a real
+    /// change (not the bookkeeping `updated_at`).
+    fn updated(&self) -> (Vec<&str>, Vec<String>) {
         let t = self.table;
         let updated: Vec<&str> = self
             .columns
@@ -44,19 +43,19 @@ impl Upsert<'_> {
             .copied()
             .filter(|c| !self.key.contains(c) && !self.fixed.contains(c))
             .collect();
-        // Columns whose change counts as an edit (not the bookkeeping ones).
-        let compared: Vec<String> = updated
+        let compared = updated
             .iter()
             .filter(|c| **c != "updated_at")
             .map(|c| format!("\"{t}\".\"{c}\" IS DISTINCT FROM excluded.\"{c}\""))
             .collect();
-        let orm = match db {
-            ImportTxn::Postgres(pg) => {
-                let action = (!fresh).then(|| self.conflict_action(&updated, &compared));
-                return self.run_copy(pg, rows, action).await;
-            }
-            ImportTxn::Orm(orm) => orm,
-        };
+        (updated, compared)
+    }
+
+    /// SQLite (any sea-orm connection): writes `rows` by multi-row `INSERT
+    /// … ON CONFLICT`; returns how many rows were inserted or changed.
+    pub async fn run_orm<C: ConnectionTrait>(&self, orm: &C, rows: Vec<Vec<Value>>) -> Result<u64, DbErr> {
+        let t = self.table;
+        let (updated, compared) = self.updated();
         let mut conflict = OnConflict::columns(self.key.iter().map(|c| Alias::new(*c)));
         if compared.is_empty() {
             conflict.do_nothing();
@@ -79,9 +78,7 @@ impl Upsert<'_> {
             for row in rows.by_ref().take(per) {
                 q.values_panic(row.into_iter().map(Into::into));
             }
-            if !fresh {
-                q.on_conflict(conflict.clone());
-            }
+            q.on_conflict(conflict.clone());
             written += orm.execute(&q).await?.rows_affected();
         }
         Ok(written)
@@ -93,8 +90,9 @@ impl Upsert<'_> {
         cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
     }
 
-    /// The `ON CONFLICT` clause of [`Upsert::run`], as PostgreSQL text.
-    fn conflict_action(&self, updated: &[&str], compared: &[String]) -> String {
+    /// The `ON CONFLICT` clause of the merge, as PostgreSQL text.
+    fn conflict_action(&self) -> String {
+        let (updated, compared) = self.updated();
         let (t, key) = (self.table, Self::quoted(self.key));
         if compared.is_empty() {
             return format!("ON CONFLICT ({key}) DO NOTHING");
@@ -110,34 +108,38 @@ impl Upsert<'_> {
         )
     }
 
-    /// PostgreSQL: the rows travel by `COPY` (text format, streamed). Into
-    /// the table itself when it was empty (`action` is `None`): nothing to
-    /// merge with, and COPY inserts several times faster than `INSERT`.
-    /// Otherwise into a temporary staging table, merged by one `INSERT …
-    /// SELECT … ON CONFLICT` in file order (the `ord` identity column
-    /// numbers the rows as they arrive), so new rows get ids in file order.
-    async fn run_copy(&self, pg: &PgTxn, rows: Vec<Vec<Value>>, action: Option<String>) -> Result<u64, DbErr> {
-        if rows.is_empty() {
+    /// PostgreSQL, into a table that holds rows: the `n` rows `fill`
+    /// writes travel by binary `COPY` into a temporary staging table,
+    /// merged by one `INSERT … SELECT … ON CONFLICT` in file order (the
+    /// `ord` identity column numbers the rows as they arrive), so new rows
+    /// get ids in file order. Returns how many rows were inserted or changed.
+    pub async fn merge_copy<E: From<DbErr>>(
+        &self,
+        pg: &PgTxn,
+        n: usize,
+        fill: impl FnMut(usize, &mut CopyRow) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        if n == 0 {
             return Ok(0);
         }
         let (t, cols) = (self.table, Self::quoted(self.columns));
-        let fill = |i: usize, r: &mut CopyRow| rows[i].iter().try_for_each(|v| r.value(v));
-        let Some(action) = action else {
-            return pg
-                .copy_in(&format!("COPY \"{t}\" ({cols}) FROM STDIN"), rows.len(), fill)
-                .await;
-        };
         let stage = format!("\"stage_{t}\"");
         pg.execute_unprepared(&format!(
             "CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM \"{t}\" WITH NO DATA; \
              ALTER TABLE {stage} ADD COLUMN ord bigint GENERATED ALWAYS AS IDENTITY"
         ))
         .await?;
-        pg.copy_in(&format!("COPY {stage} ({cols}) FROM STDIN"), rows.len(), fill)
-            .await?;
+        pg.copy_in(
+            &format!("COPY {stage} ({cols}) FROM STDIN (FORMAT binary)"),
+            self.columns.len(),
+            n,
+            fill,
+        )
+        .await?;
         let written = pg
             .execute_unprepared(&format!(
-                "INSERT INTO \"{t}\" ({cols}) SELECT {cols} FROM {stage} ORDER BY ord {action}"
+                "INSERT INTO \"{t}\" ({cols}) SELECT {cols} FROM {stage} ORDER BY ord {}",
+                self.conflict_action()
             ))
             .await?
             .rows_affected();
@@ -148,16 +150,20 @@ impl Upsert<'_> {
     }
 }
 
-/// PostgreSQL, loading into a table that was empty: its foreign keys and
-/// non-unique indexes are dropped for the load and rebuilt right after it,
-/// in the same transaction. Checking a foreign key row by row (a trigger
-/// call and an index probe each) and maintaining indexes row by row cost
-/// several times more than validating the constraint in one join and
-/// building the index by sorting (relations of the national bundle: 8.4 s
-/// down to 1.7 s). A table that already holds rows keeps them: rebuilding
-/// would cost in proportion to what it holds, not to what the bundle
-/// brings. Unique indexes stay: they back `ON CONFLICT`, the one-lead rule
-/// and the `ref` lookups that follow the load.
+/// PostgreSQL, loading into a table that was empty: its foreign keys,
+/// unique constraints and indexes (all but the primary key) are dropped for
+/// the load and rebuilt right after it, in the same transaction. Checking a
+/// foreign key row by row (a trigger call and an index probe each) and
+/// maintaining indexes row by row cost several times more than validating
+/// the constraint in one join and building the index by sorting (relations
+/// of the national bundle: 8.4 s down to 1.7 s with the foreign keys and
+/// plain indexes; the unique ones, 1.5 s of COPY into relations, memberships
+/// and action partners, are rebuilt too now that a load into an empty table
+/// needs neither `ON CONFLICT` nor `ref` lookups, see `import::Writer::load`).
+/// Rebuilding a unique index checks it again, so the database still vouches
+/// for keys and the one-lead rule. A table that already holds rows keeps
+/// them: rebuilding would cost in proportion to what it holds, not to what
+/// the bundle brings.
 pub struct Stripped {
     /// `CREATE INDEX …` and `ALTER TABLE … ADD CONSTRAINT …`, as PostgreSQL
     /// itself describes the dropped objects (so nothing here repeats the
@@ -166,32 +172,47 @@ pub struct Stripped {
 }
 
 impl Stripped {
-    /// Strips `table` when it is empty on PostgreSQL; `None` otherwise
-    /// (the table is then written with its checks and indexes in place).
-    pub async fn if_empty<C: ConnectionTrait>(db: &C, table: &str) -> Result<Option<Self>, DbErr> {
-        let backend = db.get_database_backend();
-        if backend != DatabaseBackend::Postgres {
-            return Ok(None);
-        }
-        let q = |sql: String| Statement::from_string(backend, sql);
+    /// Whether `table` holds no row (as this transaction sees it).
+    pub async fn is_empty<C: ConnectionTrait>(db: &C, table: &str) -> Result<bool, DbErr> {
         let has_rows = db
-            .query_one_raw(q(format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")")))
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT EXISTS (SELECT 1 FROM \"{table}\")"),
+            ))
             .await?
             .map(|r| r.try_get_by_index::<bool>(0))
             .transpose()?
             .unwrap_or(false);
-        if has_rows {
-            return Ok(None);
-        }
+        Ok(!has_rows)
+    }
+
+    /// Strips `table`, which the caller found empty (PostgreSQL only), of
+    /// its foreign keys, unique constraints and indexes, and of its primary
+    /// key too when no foreign key points at the table (link tables, the
+    /// closure): keeping a primary key index up to date row by row was half
+    /// the time of a COPY into relations (0.37 s of 0.73 s), building it
+    /// afterwards from ids already in order costs 0.1 s. The primary key of
+    /// a table others refer to stays (dropping it would drop their foreign
+    /// keys).
+    pub async fn strip<C: ConnectionTrait>(db: &C, table: &str) -> Result<Self, DbErr> {
+        let q = |sql: String| Statement::from_string(DatabaseBackend::Postgres, sql);
+        // Dropped: foreign keys first (3), then unique and primary key
+        // constraints (2), then plain and unique indexes that back no
+        // constraint (1). Rebuilt in the reverse order: indexes, then
+        // constraints, foreign keys (the validating joins) last.
         let objects = db
             .query_all_raw(q(format!(
                 "SELECT 'ALTER TABLE \"{table}\" DROP CONSTRAINT ' || quote_ident(conname), \
-                        'ALTER TABLE \"{table}\" ADD CONSTRAINT ' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid), 2 \
-                   FROM pg_constraint WHERE conrelid = '\"{table}\"'::regclass AND contype = 'f' \
+                        'ALTER TABLE \"{table}\" ADD CONSTRAINT ' || quote_ident(conname) || ' ' || pg_get_constraintdef(oid), \
+                        CASE contype WHEN 'f' THEN 3 ELSE 2 END AS k \
+                   FROM pg_constraint WHERE conrelid = '\"{table}\"'::regclass \
+                    AND (contype IN ('f', 'u') OR contype = 'p' AND NOT EXISTS ( \
+                         SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.confrelid = '\"{table}\"'::regclass)) \
                  UNION ALL \
                  SELECT 'DROP INDEX ' || indexrelid::regclass::text, pg_get_indexdef(indexrelid), 1 \
-                   FROM pg_index WHERE indrelid = '\"{table}\"'::regclass AND NOT indisunique \
-                 ORDER BY 3"
+                   FROM pg_index WHERE indrelid = '\"{table}\"'::regclass AND NOT indisprimary \
+                    AND indexrelid NOT IN (SELECT conindid FROM pg_constraint WHERE conrelid = '\"{table}\"'::regclass) \
+                 ORDER BY k DESC"
             )))
             .await?;
         let mut restore = Vec::with_capacity(objects.len());
@@ -199,10 +220,11 @@ impl Stripped {
             db.execute_unprepared(&o.try_get_by_index::<String>(0)?).await?;
             restore.push(o.try_get_by_index::<String>(1)?);
         }
-        Ok(Some(Stripped { restore }))
+        restore.reverse();
+        Ok(Stripped { restore })
     }
 
-    /// Rebuilds the indexes, then validates and restores the foreign keys.
+    /// Rebuilds the indexes, then validates and restores the constraints.
     pub async fn restore<C: ConnectionTrait>(self, db: &C) -> Result<(), DbErr> {
         for sql in self.restore {
             db.execute_unprepared(&sql).await?;
