@@ -3,6 +3,16 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+// A GraphQL answer is thousands of small, short-lived allocations (values,
+// models, strings) made and freed across worker threads; glibc's malloc
+// spent about a third of the server's time on them (consolidating and
+// unlinking chunks) and kept its arenas' peak resident. jemalloc's
+// per-thread caches and size classes do the same work for much less
+// (BENCHMARKS.md, "Load of the GraphQL API").
+#[cfg(all(unix, not(target_env = "musl")))]
+#[global_allocator]
+static ALLOC: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
