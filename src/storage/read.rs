@@ -35,6 +35,14 @@ pub trait Scoped: EntityTrait {
             Scope::Partner(_) | Scope::Public => Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0")),
         }
     }
+
+    /// Whether `scope` sees every row of the table, so that a reference to
+    /// it needs no visibility check (its foreign key guarantees the row).
+    /// Must agree with [`Scoped::visible`]: true only where that condition
+    /// keeps everything.
+    fn sees_all(scope: &Scope) -> bool {
+        matches!(scope, Scope::All)
+    }
 }
 
 impl Scoped for territory::Entity {}
