@@ -683,11 +683,13 @@ impl Partner {
             },
         )
         .await?;
-        let nets = targets(&loaders(ctx).network, g.rows.iter().map(|m| m.network_id)).await?;
+        // A page names each target once (the link's unique key): the
+        // targets are moved into their edges, not cloned.
+        let mut nets = targets(&loaders(ctx).network, g.rows.iter().map(|m| m.network_id)).await?;
         Ok(link_page(g, |m| {
-            nets.get(&m.network_id).map(|n| PartnerNetworkEdge {
+            nets.remove(&m.network_id).map(|n| PartnerNetworkEdge {
                 cursor: String::new(),
-                node: Network(n.clone()),
+                node: Network(n),
                 role: m.role,
                 since: date(m.since),
                 until: date(m.until),
@@ -735,11 +737,11 @@ impl Partner {
             },
         )
         .await?;
-        let acts = targets(&loaders(ctx).action, g.rows.iter().map(|m| m.action_id)).await?;
+        let mut acts = targets(&loaders(ctx).action, g.rows.iter().map(|m| m.action_id)).await?;
         Ok(link_page(g, |m| {
-            acts.get(&m.action_id).map(|a| PartnerActionEdge {
+            acts.remove(&m.action_id).map(|a| PartnerActionEdge {
                 cursor: String::new(),
-                node: Action(a.clone()),
+                node: Action(a),
                 role: m.role,
                 contribution: euros(m.contribution_cents),
                 participation: Participation(m),
@@ -1084,11 +1086,11 @@ impl Network {
             },
         )
         .await?;
-        let ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
+        let mut ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
         Ok(link_page(g, |m| {
-            ps.get(&m.partner_id).map(|p| NetworkMemberEdge {
+            ps.remove(&m.partner_id).map(|p| NetworkMemberEdge {
                 cursor: String::new(),
-                node: Partner(p.clone()),
+                node: Partner(p),
                 role: m.role,
                 since: date(m.since),
                 until: date(m.until),
@@ -1320,11 +1322,11 @@ impl Action {
             },
         )
         .await?;
-        let ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
+        let mut ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
         Ok(link_page(g, |m| {
-            ps.get(&m.partner_id).map(|p| ActionParticipantEdge {
+            ps.remove(&m.partner_id).map(|p| ActionParticipantEdge {
                 cursor: String::new(),
-                node: Partner(p.clone()),
+                node: Partner(p),
                 role: m.role,
                 contribution: euros(m.contribution_cents),
                 participation: Participation(m),
