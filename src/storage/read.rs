@@ -40,6 +40,14 @@ pub trait Scoped: EntityTrait {
     /// The same condition as SQL text over the unaliased table (for a
     /// restricted scope).
     fn visible_sql(scope: &Scope) -> String;
+
+    /// Whether `scope` sees every row of the table, so that a reference to
+    /// it needs no visibility check (its foreign key guarantees the row).
+    /// Must agree with [`Scoped::visible`]: true only where that condition
+    /// keeps everything.
+    fn sees_all(scope: &Scope) -> bool {
+        matches!(scope, Scope::All)
+    }
 }
 
 // What a restricted scope sees, in SQL. Visibility is stored NULL for "the
@@ -150,6 +158,9 @@ impl Scoped for territory::Entity {
     // The territorial tree is public knowledge.
     fn visible_sql(_: &Scope) -> String {
         "1 = 1".into()
+    }
+    fn sees_all(_: &Scope) -> bool {
+        true
     }
 }
 impl Scoped for partner::Entity {

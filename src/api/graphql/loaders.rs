@@ -179,15 +179,18 @@ macro_rules! loaders {
                 Loaders {
                     activity,
                     degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone(), scope: scope.clone() }, spawn.clone())
-                        .max_batch_size(MAX_BATCH),
+                        .max_batch_size(MAX_BATCH)
+                        .delay(Duration::ZERO),
                     $(
                         $by_id: DataLoader::new(
                             ById { db: db.clone(), scope: scope.clone(), column: $e::Column::Id, _e: PhantomData },
                             spawn.clone(),
                         )
-                        .max_batch_size(MAX_BATCH),
+                        .max_batch_size(MAX_BATCH)
+                        .delay(Duration::ZERO),
                         $nested: DataLoader::new(NestedLoader { db: db.clone(), _e: PhantomData }, spawn.clone())
-                            .max_batch_size(MAX_BATCH),
+                            .max_batch_size(MAX_BATCH)
+                            .delay(Duration::ZERO),
                     )*
                 }
             }
@@ -202,7 +205,10 @@ macro_rules! loaders {
 }
 
 /// Waits until the request stops reaching for loaders, before a batch takes
-/// its keys.
+/// its keys. This is what batches a level: the loaders' own timer (1 ms by
+/// default) is set to zero, since it only added a sleep of one to two
+/// milliseconds to every level of every request (a tenth of the latency of
+/// a small query under load).
 ///
 /// A DataLoader batches the keys queued within a short delay of the first
 /// one. On a large level (thousands of parents) the resolvers take longer
