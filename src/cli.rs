@@ -369,8 +369,9 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let text = api::export::render(&map, format);
             match &out {
-                Some(path) => std::fs::write(path, text)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?,
+                Some(path) => {
+                    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?
+                }
                 None => print!("{text}"),
             }
             eprintln!(

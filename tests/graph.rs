@@ -16,11 +16,11 @@ use chrono::NaiveDate;
 use common::TestDb;
 use http_body_util::BodyExt;
 use maillage::api::{self, ServerConfig};
+use maillage::domain::access::Role;
 use maillage::domain::graph::algo::Analysis;
 use maillage::domain::graph::view::Ctx;
 use maillage::domain::graph::{self as g, Filter, Projection, Via};
 use maillage::domain::keys;
-use maillage::domain::access::Role;
 use maillage::model::*;
 use maillage::storage::Scope;
 use maillage::storage::graph::*;
@@ -38,7 +38,11 @@ fn partner(p: &mut Projection, id: i64) {
         id,
         r#ref: format!("p{id}"),
         name: format!("Partner {id}"),
-        kind: if id % 2 == 0 { PartnerKind::Asso } else { PartnerKind::Ccas },
+        kind: if id % 2 == 0 {
+            PartnerKind::Asso
+        } else {
+            PartnerKind::Ccas
+        },
         territory_id: None,
     }));
 }
@@ -93,10 +97,16 @@ fn a_path_has_known_paths_betweenness_and_brokers() {
         assert!((got - want).abs() < 1e-9, "{b:?}");
     }
     let br = g::brokers(&p, &Scope::All, &f);
-    assert_eq!(br.partners.iter().map(|x| (x.0.id, x.1)).collect::<Vec<_>>(), vec![(2, 2), (3, 2)]);
+    assert_eq!(
+        br.partners.iter().map(|x| (x.0.id, x.1)).collect::<Vec<_>>(),
+        vec![(2, 2), (3, 2)]
+    );
     assert_eq!(br.bridges.len(), 3, "every link of a path is a bridge");
     let n = g::neighbourhood(&p, &Scope::All, &f, 1, 2, 100).unwrap();
-    assert_eq!(n.nodes.iter().map(|x| (x.0.id, x.1)).collect::<Vec<_>>(), vec![(1, 0), (2, 1), (3, 2)]);
+    assert_eq!(
+        n.nodes.iter().map(|x| (x.0.id, x.1)).collect::<Vec<_>>(),
+        vec![(1, 0), (2, 1), (3, 2)]
+    );
     assert_eq!(n.edges.len(), 2);
     // PageRank of a path: symmetric, the middle above the ends, sum 1.
     let pr = a.pagerank();
@@ -114,12 +124,19 @@ fn two_triangles_joined_by_a_bridge() {
     // Two communities, the triangles; Q = 2 (3/7 − (7/14)²).
     let (cs, q) = g::communities(&p, &Scope::All, &f);
     let sets: BTreeSet<BTreeSet<i64>> = cs.iter().map(|c| c.members.iter().map(|m| m.id).collect()).collect();
-    assert_eq!(sets, BTreeSet::from([BTreeSet::from([1, 2, 3]), BTreeSet::from([4, 5, 6])]));
+    assert_eq!(
+        sets,
+        BTreeSet::from([BTreeSet::from([1, 2, 3]), BTreeSet::from([4, 5, 6])])
+    );
     assert!((q - 2.0 * (3.0 / 7.0 - 0.25)).abs() < 1e-9, "{q}");
     // The bridge ends carry all the cross traffic: 9 of the 10 pairs not involving them.
     let c = g::centralities(&p, &Scope::All, &f, g::Centrality::Betweenness);
     assert_eq!(c.partners[0].node.id, 3);
-    assert!((c.partners[0].betweenness - 0.6).abs() < 1e-9, "{}", c.partners[0].betweenness);
+    assert!(
+        (c.partners[0].betweenness - 0.6).abs() < 1e-9,
+        "{}",
+        c.partners[0].betweenness
+    );
     // Two alternatives from 1 to 6, the direct way first.
     let ps = g::paths(&p, &Scope::All, &f, 1, 6, 3);
     let ids: Vec<Vec<i64>> = ps.iter().map(|x| x.nodes.iter().map(|n| n.id).collect()).collect();
@@ -171,7 +188,11 @@ fn shared() -> Projection {
             until: None,
         }));
     }
-    for (aid, status) in [(20, ActionStatus::Active), (21, ActionStatus::Done), (22, ActionStatus::Cancelled)] {
+    for (aid, status) in [
+        (20, ActionStatus::Active),
+        (21, ActionStatus::Done),
+        (22, ActionStatus::Cancelled),
+    ] {
         p.insert(GraphRow::Action(ActionRow {
             id: aid,
             r#ref: format!("a{aid}"),
@@ -203,7 +224,10 @@ fn edges_count_what_links_the_pair_and_say_why() {
     let e = ctx.edge_between(1, 2).unwrap();
     // The network, and two actions (the cancelled one links nobody).
     assert_eq!(e.weight, 3.0);
-    assert_eq!(e.why(), vec!["both sit in CISPD du Val since 2019", "co-run 2 actions on youth"]);
+    assert_eq!(
+        e.why(),
+        vec!["both sit in CISPD du Val since 2019", "co-run 2 actions on youth"]
+    );
     assert_eq!(e.kinds(), vec![Via::Action, Via::Network]);
     // via: only what was asked.
     let f = Filter {
@@ -248,7 +272,10 @@ fn edges_follow_the_viewers_scope() {
     assert_eq!(w(&p, Scope::Partner(4)), Some(2.0));
     assert_eq!(w(&p, Scope::Public), Some(2.0));
     assert!(Ctx::new(&p, &Scope::Public, &f).edge_between(1, 3).is_none());
-    assert!(!p.sees_partner(&Scope::Public, 3), "3 only sits in a members-only network");
+    assert!(
+        !p.sees_partner(&Scope::Public, 3),
+        "3 only sits in a members-only network"
+    );
     assert!(p.sees_partner(&Scope::Partner(1), 3));
     // A relation defaults to its two partners.
     relation(&mut p, 1, 3, 4, None);
@@ -275,7 +302,11 @@ fn layouts_are_deterministic_for_a_seed() {
     let c = g::network_map(&p, &Scope::All, &f, opts(8));
     assert_eq!(xy(&a), xy(&b));
     assert_ne!(xy(&a), xy(&c));
-    assert!(a.nodes.iter().all(|n| (0.0..=1000.0).contains(&n.x) && (0.0..=1000.0).contains(&n.y)));
+    assert!(
+        a.nodes
+            .iter()
+            .all(|n| (0.0..=1000.0).contains(&n.x) && (0.0..=1000.0).contains(&n.y))
+    );
     assert_eq!(a.edges.len(), 29);
     // Linked partners end up closer than the ends of the chain.
     let d = |i: usize, j: usize| ((a.nodes[i].x - a.nodes[j].x).powi(2) + (a.nodes[i].y - a.nodes[j].y).powi(2)).sqrt();
@@ -354,8 +385,13 @@ async fn graph_answers_agree_with_the_sql_scoped_api_on_the_demo() {
         json!({}),
     )
     .await;
-    let portal_ref = d["centralities"]["partners"][0]["partner"]["ref"].as_str().unwrap().to_owned();
-    let portal = keys::create(&t.db, Role::Partner, Some(&portal_ref), "t", false).await.unwrap();
+    let portal_ref = d["centralities"]["partners"][0]["partner"]["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let portal = keys::create(&t.db, Role::Partner, Some(&portal_ref), "t", false)
+        .await
+        .unwrap();
 
     for key in [Some(admin.as_str()), Some(portal.as_str()), None] {
         let seen = sql_partners(&app, key).await;
@@ -382,7 +418,13 @@ async fn graph_answers_agree_with_the_sql_scoped_api_on_the_demo() {
         assert!(!records.is_empty());
         let records: Vec<String> = records.into_iter().collect();
         for chunk in records.chunks(100) {
-            let d = data(&app, key, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", json!({ "ids": chunk })).await;
+            let d = data(
+                &app,
+                key,
+                "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                json!({ "ids": chunk }),
+            )
+            .await;
             for (id, n) in chunk.iter().zip(d["nodes"].as_array().unwrap()) {
                 assert!(!n.is_null(), "{key:?} sees a link through {id} it cannot read");
             }
@@ -391,7 +433,13 @@ async fn graph_answers_agree_with_the_sql_scoped_api_on_the_demo() {
         if key.is_none() {
             let hidden = sql_partners(&app, Some(&admin)).await.difference(&seen).next().cloned();
             if let Some(h) = hidden {
-                let d = data(&app, None, "query($p: ID!) { neighbourhood(partner: $p) { nodes { id } } }", json!({ "p": h })).await;
+                let d = data(
+                    &app,
+                    None,
+                    "query($p: ID!) { neighbourhood(partner: $p) { nodes { id } } }",
+                    json!({ "p": h }),
+                )
+                .await;
                 assert!(d["neighbourhood"].is_null());
             }
         }
@@ -399,7 +447,9 @@ async fn graph_answers_agree_with_the_sql_scoped_api_on_the_demo() {
     // The anonymous graph is smaller than the directorate's.
     let all = data(&app, Some(&admin), MAP, json!({})).await;
     let anon = data(&app, None, MAP, json!({})).await;
-    assert!(anon["networkMap"]["edges"].as_array().unwrap().len() < all["networkMap"]["edges"].as_array().unwrap().len());
+    assert!(
+        anon["networkMap"]["edges"].as_array().unwrap().len() < all["networkMap"]["edges"].as_array().unwrap().len()
+    );
 }
 
 #[tokio::test]
@@ -412,7 +462,10 @@ async fn demo_questions_answer_and_writes_are_seen_at_once() {
     let d = data(&app, k, "{ centralities(first: 200, orderBy: DEGREE, filter: { via: [RELATION] }) { total betweennessExact partners { id degree } } }", json!({})).await;
     assert_eq!(d["centralities"]["betweennessExact"], true);
     let ps = d["centralities"]["partners"].as_array().unwrap();
-    let (a, b) = (ps[0]["id"].as_str().unwrap().to_owned(), ps[ps.len() - 1]["id"].as_str().unwrap().to_owned());
+    let (a, b) = (
+        ps[0]["id"].as_str().unwrap().to_owned(),
+        ps[ps.len() - 1]["id"].as_str().unwrap().to_owned(),
+    );
     let q = "query($a: ID!, $b: ID!) { shortestPath(from: $a, to: $b, via: [RELATION]) { length nodes { id } steps { source target why } } }";
     let before = data(&app, k, q, json!({ "a": a, "b": b })).await;
     let len = before["shortestPath"]["length"].as_i64().unwrap_or(i64::MAX);
@@ -427,10 +480,19 @@ async fn demo_questions_answer_and_writes_are_seen_at_once() {
     assert_eq!(r["addRelation"]["userErrors"], json!([]), "{r}");
     let after = data(&app, k, q, json!({ "a": a, "b": b })).await;
     assert_eq!(after["shortestPath"]["length"], 1);
-    assert_eq!(after["shortestPath"]["steps"][0]["why"], json!(["referral relation (weight 2)"]));
+    assert_eq!(
+        after["shortestPath"]["steps"][0]["why"],
+        json!(["referral relation (weight 2)"])
+    );
     // Deleting it is seen at once too.
     let rid = r["addRelation"]["relation"]["id"].as_str().unwrap();
-    let d = post(&app, k, "mutation($id: ID!) { removeRelation(input: { id: $id }) { userErrors { message } } }", json!({ "id": rid })).await;
+    let d = post(
+        &app,
+        k,
+        "mutation($id: ID!) { removeRelation(input: { id: $id }) { userErrors { message } } }",
+        json!({ "id": rid }),
+    )
+    .await;
     assert!(d.get("errors").is_none(), "{d}");
     let again = data(&app, k, q, json!({ "a": a, "b": b })).await;
     assert_eq!(again["shortestPath"]["length"].as_i64().unwrap_or(i64::MAX), len);
@@ -467,8 +529,17 @@ async fn a_write_through_one_instance_reaches_the_other_within_a_second() {
     let two = api::router(other_db, ServerConfig::default());
     let admin = keys::create(&t.db, Role::Admin, None, "t", false).await.unwrap();
     let k = Some(admin.as_str());
-    let d = data(&one, k, "{ partners(first: 2, orderBy: { field: NAME, direction: DESC }) { nodes { id } } }", json!({})).await;
-    let (a, b) = (d["partners"]["nodes"][0]["id"].clone(), d["partners"]["nodes"][1]["id"].clone());
+    let d = data(
+        &one,
+        k,
+        "{ partners(first: 2, orderBy: { field: NAME, direction: DESC }) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    let (a, b) = (
+        d["partners"]["nodes"][0]["id"].clone(),
+        d["partners"]["nodes"][1]["id"].clone(),
+    );
     let q = "query($a: ID!, $b: ID!) { shortestPath(from: $a, to: $b, via: [RELATION]) { length steps { why } } }";
     let vars = json!({ "a": a, "b": b });
     // Both load their projection; 2 does not see the relation yet.
@@ -489,18 +560,31 @@ async fn a_write_through_one_instance_reaches_the_other_within_a_second() {
     loop {
         let d = data(&two, k, q, vars.clone()).await;
         if d["shortestPath"]["length"] == 1 {
-            assert_eq!(d["shortestPath"]["steps"][0]["why"], json!(["convention relation (weight 3)"]));
+            assert_eq!(
+                d["shortestPath"]["steps"][0]["why"],
+                json!(["convention relation (weight 3)"])
+            );
             break;
         }
-        assert!(written.elapsed().as_secs_f64() < budget, "instance 2 did not see the write within {budget} s");
+        assert!(
+            written.elapsed().as_secs_f64() < budget,
+            "instance 2 did not see the write within {budget} s"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    eprintln!("seen by the other instance after {:?} ({})", written.elapsed(), common::engine());
+    eprintln!(
+        "seen by the other instance after {:?} ({})",
+        written.elapsed(),
+        common::engine()
+    );
     // An import is a rebuild, seen too.
     maillage::domain::transfer::import(
         &t.db,
         &maillage::bundle::BundleFiles::demo(),
-        maillage::domain::transfer::ImportOptions { replace: true, dry_run: false },
+        maillage::domain::transfer::ImportOptions {
+            replace: true,
+            dry_run: false,
+        },
         &maillage::storage::import::Silent,
     )
     .await
@@ -511,7 +595,10 @@ async fn a_write_through_one_instance_reaches_the_other_within_a_second() {
         if d["shortestPath"]["length"] != 1 {
             break;
         }
-        assert!(written.elapsed().as_secs_f64() < budget + 2.0, "the import was not seen");
+        assert!(
+            written.elapsed().as_secs_f64() < budget + 2.0,
+            "the import was not seen"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -522,7 +609,13 @@ async fn exports_parse_and_hold_the_map() {
     let app = api::router(t.db.clone(), ServerConfig::default());
     let admin = keys::create(&t.db, Role::Admin, None, "t", false).await.unwrap();
     let k = Some(admin.as_str());
-    let m = data(&app, k, "{ networkMap(limit: 5000) { total nodes { ref x size community } edges { source } } }", json!({})).await;
+    let m = data(
+        &app,
+        k,
+        "{ networkMap(limit: 5000) { total nodes { ref x size community } edges { source } } }",
+        json!({}),
+    )
+    .await;
     let n_nodes = m["networkMap"]["nodes"].as_array().unwrap().len();
     let n_edges = m["networkMap"]["edges"].as_array().unwrap().len();
     let first = &m["networkMap"]["nodes"][0];
@@ -537,34 +630,62 @@ async fn exports_parse_and_hold_the_map() {
     assert_eq!(doc.root_element().attribute("version"), Some("1.3"));
     let nodes: Vec<_> = doc.descendants().filter(|n| n.has_tag_name((gx, "node"))).collect();
     assert_eq!(nodes.len(), n_nodes);
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name((gx, "edge"))).count(), n_edges);
+    assert_eq!(
+        doc.descendants().filter(|n| n.has_tag_name((gx, "edge"))).count(),
+        n_edges
+    );
     let node = nodes.iter().find(|n| n.attribute("id") == Some(first_ref)).unwrap();
     let pos = node.descendants().find(|n| n.has_tag_name((viz, "position"))).unwrap();
-    assert_eq!(pos.attribute("x").unwrap().parse::<f64>().unwrap(), first["x"].as_f64().unwrap());
+    assert_eq!(
+        pos.attribute("x").unwrap().parse::<f64>().unwrap(),
+        first["x"].as_f64().unwrap()
+    );
     assert!(node.descendants().any(|n| n.has_tag_name((viz, "color"))));
     assert!(
         node.descendants()
             .any(|n| n.has_tag_name((gx, "attvalue")) && n.attribute("for") == Some("community"))
     );
-    assert!(doc.descendants().any(|n| n.has_tag_name((gx, "spell")) && n.attribute("start").is_some()));
+    assert!(
+        doc.descendants()
+            .any(|n| n.has_tag_name((gx, "spell")) && n.attribute("start").is_some())
+    );
 
     let (_, graphml) = get(&app, k, "/export/map.graphml?limit=5000").await;
     let doc = roxmltree::Document::parse(&graphml).unwrap();
     let gm = "http://graphml.graphdrawing.org/xmlns";
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name((gm, "node"))).count(), n_nodes);
-    assert_eq!(doc.descendants().filter(|n| n.has_tag_name((gm, "edge"))).count(), n_edges);
+    assert_eq!(
+        doc.descendants().filter(|n| n.has_tag_name((gm, "node"))).count(),
+        n_nodes
+    );
+    assert_eq!(
+        doc.descendants().filter(|n| n.has_tag_name((gm, "edge"))).count(),
+        n_edges
+    );
     let keys: HashSet<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name((gm, "key")))
         .filter_map(|n| n.attribute("attr.name"))
         .collect();
-    assert!(keys.is_superset(&HashSet::from(["label", "kind", "community", "x", "y", "weight", "why"])));
+    assert!(keys.is_superset(&HashSet::from([
+        "label",
+        "kind",
+        "community",
+        "x",
+        "y",
+        "weight",
+        "why"
+    ])));
 
     let (_, cy) = get(&app, k, "/export/map.cyjs?limit=5000").await;
     let cy: Value = serde_json::from_str(&cy).unwrap();
     assert_eq!(cy["elements"]["nodes"].as_array().unwrap().len(), n_nodes);
     assert_eq!(cy["elements"]["edges"].as_array().unwrap().len(), n_edges);
-    let c0 = cy["elements"]["nodes"].as_array().unwrap().iter().find(|n| n["data"]["id"] == first_ref).unwrap();
+    let c0 = cy["elements"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["data"]["id"] == first_ref)
+        .unwrap();
     assert_eq!(c0["position"]["x"], first["x"]);
 
     let (_, go) = get(&app, k, "/export/map.json?limit=5000").await;
@@ -572,7 +693,12 @@ async fn exports_parse_and_hold_the_map() {
     assert_eq!(go["options"]["type"], "undirected");
     assert_eq!(go["nodes"].as_array().unwrap().len(), n_nodes);
     assert_eq!(go["edges"].as_array().unwrap().len(), n_edges);
-    let g0 = go["nodes"].as_array().unwrap().iter().find(|n| n["key"] == first_ref).unwrap();
+    let g0 = go["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["key"] == first_ref)
+        .unwrap();
     assert_eq!(g0["attributes"]["size"], first["size"]);
     assert!(g0["attributes"]["color"].as_str().unwrap().starts_with('#'));
 
@@ -581,10 +707,24 @@ async fn exports_parse_and_hold_the_map() {
     let (_, anon) = get(&app, None, "/export/map.json?limit=5000").await;
     let anon: Value = serde_json::from_str(&anon).unwrap();
     assert!(anon["edges"].as_array().unwrap().len() < n_edges);
-    let (_, small) = get(&app, k, "/export/map.json?via=NETWORK&themes=youth&partnerKinds=asso,ccas&territory=dep-57").await;
+    let (_, small) = get(
+        &app,
+        k,
+        "/export/map.json?via=NETWORK&themes=youth&partnerKinds=asso,ccas&territory=dep-57",
+    )
+    .await;
     let small: Value = serde_json::from_str(&small).unwrap();
-    assert!(small["nodes"].as_array().unwrap().iter().all(|n| ["asso", "ccas"].contains(&n["attributes"]["kind"].as_str().unwrap())));
-    assert_eq!(get(&app, k, "/export/map.json?via=SMOKE").await.0, StatusCode::BAD_REQUEST);
+    assert!(
+        small["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| ["asso", "ccas"].contains(&n["attributes"]["kind"].as_str().unwrap()))
+    );
+    assert_eq!(
+        get(&app, k, "/export/map.json?via=SMOKE").await.0,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(get(&app, k, "/export/map.pdf").await.0, StatusCode::NOT_FOUND);
 }
 
@@ -608,8 +748,14 @@ async fn export_map_command_writes_each_format() {
                 .descendants()
                 .filter(|n| n.tag_name().name() == "node")
                 .count(),
-            "cyjs" => serde_json::from_str::<Value>(&text).unwrap()["elements"]["nodes"].as_array().unwrap().len(),
-            _ => serde_json::from_str::<Value>(&text).unwrap()["nodes"].as_array().unwrap().len(),
+            "cyjs" => serde_json::from_str::<Value>(&text).unwrap()["elements"]["nodes"]
+                .as_array()
+                .unwrap()
+                .len(),
+            _ => serde_json::from_str::<Value>(&text).unwrap()["nodes"]
+                .as_array()
+                .unwrap()
+                .len(),
         };
         assert_eq!(nodes, 40, "{f}");
     }
@@ -620,8 +766,23 @@ async fn graph_fields_count_against_the_cost_limit() {
     let t = TestDb::with_demo().await;
     let app = api::router(t.db.clone(), ServerConfig::default());
     // 20 000 partners × what each selects is over the anonymous budget.
-    let r = post(&app, None, "{ networkMap(limit: 20000) { nodes { id label x y size } } }", json!({})).await;
-    assert!(r["errors"][0]["message"].as_str().unwrap().contains("costs more"), "{r}");
-    let r = post(&app, None, "{ networkMap(limit: 100) { nodes { id label x y size } } }", json!({})).await;
+    let r = post(
+        &app,
+        None,
+        "{ networkMap(limit: 20000) { nodes { id label x y size } } }",
+        json!({}),
+    )
+    .await;
+    assert!(
+        r["errors"][0]["message"].as_str().unwrap().contains("costs more"),
+        "{r}"
+    );
+    let r = post(
+        &app,
+        None,
+        "{ networkMap(limit: 100) { nodes { id label x y size } } }",
+        json!({}),
+    )
+    .await;
     assert!(r.get("errors").is_none(), "{r}");
 }

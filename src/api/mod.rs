@@ -238,10 +238,7 @@ async fn export_map(
         Ok(Ok(map)) => (
             [
                 (header::CONTENT_TYPE, format.content_type().to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{file}\""),
-                ),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
             ],
             export::render(&map, format),
         )
@@ -249,14 +246,20 @@ async fn export_map(
         Ok(Err(msg)) => refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &msg),
         Err(e) => {
             tracing::error!(error = %e, "map export failed");
-            refusal(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error; the server log has the details")
+            refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error; the server log has the details",
+            )
         }
     }
 }
 
 fn serde_urlencoded_query(q: &str) -> Result<export::MapParams, String> {
     axum::extract::Query::<export::MapParams>::try_from_uri(
-        &format!("/?{q}").parse().map_err(|_| "malformed query string".to_owned())?,
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| "malformed query string".to_owned())?,
     )
     .map(|q| q.0)
     .map_err(|e| format!("bad query parameters: {e}"))

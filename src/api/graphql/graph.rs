@@ -55,7 +55,11 @@ impl GraphFilter {
             territories,
             themes: self.themes.as_ref().map(|t| t.iter().copied().collect()),
             networks: match &self.networks {
-                Some(n) => Some(ids::expect_all(Kind::Network, "filter.networks", n)?.into_iter().collect()),
+                Some(n) => Some(
+                    ids::expect_all(Kind::Network, "filter.networks", n)?
+                        .into_iter()
+                        .collect(),
+                ),
                 None => None,
             },
         })
@@ -466,7 +470,10 @@ impl GraphQuery {
         #[graphql(desc = "Which links count (default: all).")] via: Option<Vec<Via>>,
         #[graphql(desc = "The network as of this day.")] as_of: Option<Date>,
     ) -> Result<Option<GraphPath>> {
-        let (a, b) = (ids::expect(Kind::Partner, "from", &from)?, ids::expect(Kind::Partner, "to", &to)?);
+        let (a, b) = (
+            ids::expect(Kind::Partner, "from", &from)?,
+            ids::expect(Kind::Partner, "to", &to)?,
+        );
         let filter = GraphFilter {
             via,
             as_of,
@@ -491,7 +498,10 @@ impl GraphQuery {
         #[graphql(desc = "The network as of this day.")] as_of: Option<Date>,
     ) -> Result<Vec<GraphPath>> {
         let k = range("max", max, 1, 10)?;
-        let (a, b) = (ids::expect(Kind::Partner, "from", &from)?, ids::expect(Kind::Partner, "to", &to)?);
+        let (a, b) = (
+            ids::expect(Kind::Partner, "from", &from)?,
+            ids::expect(Kind::Partner, "to", &to)?,
+        );
         let filter = GraphFilter {
             via,
             as_of,
@@ -509,10 +519,15 @@ impl GraphQuery {
     async fn network_map(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Which partners and links to draw (default: all the viewer sees).")] filter: Option<GraphFilter>,
+        #[graphql(desc = "Which partners and links to draw (default: all the viewer sees).")] filter: Option<
+            GraphFilter,
+        >,
         #[graphql(desc = "How to place the partners.", default_with = "Layout::Force")] layout: Layout,
         #[graphql(desc = "Seed of the layout's starting positions.", default = 1)] seed: i64,
-        #[graphql(desc = "At most this many partners, the most central by `sizeBy` (1 to 20000).", default = 2000)]
+        #[graphql(
+            desc = "At most this many partners, the most central by `sizeBy` (1 to 20000).",
+            default = 2000
+        )]
         limit: i32,
         #[graphql(desc = "The centrality node sizes come from.", default_with = "Centrality::Degree")]
         size_by: Centrality,
@@ -630,7 +645,10 @@ impl GraphQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The territory looked at.")] territory: TerritoryScope,
-        #[graphql(desc = "The kind of territories checked for actions and partners.", default_with = "TerritoryKind::Qpv")]
+        #[graphql(
+            desc = "The kind of territories checked for actions and partners.",
+            default_with = "TerritoryKind::Qpv"
+        )]
         territory_kind: TerritoryKind,
         #[graphql(desc = "Only actions of this theme count.")] theme: Option<Theme>,
         #[graphql(desc = "The kind of partner each territory should have.")] partner_kind: Option<PartnerKind>,
@@ -651,9 +669,10 @@ impl GraphQuery {
         let (p, s) = (projection(ctx).await?, scope(ctx));
         let s2 = s.clone();
         let isolated = blocking(move || g::isolated(&p, &s2, &filter)).await?;
-        let without_action = crate::storage::graph::territories_without_action(db(ctx), &s, &set, territory_kind, theme)
-            .await
-            .map_err(internal)?;
+        let without_action =
+            crate::storage::graph::territories_without_action(db(ctx), &s, &set, territory_kind, theme)
+                .await
+                .map_err(internal)?;
         let without_kind = match partner_kind {
             Some(k) => crate::storage::graph::territories_without_partner_kind(db(ctx), &s, &set, territory_kind, k)
                 .await
@@ -706,4 +725,3 @@ fn map_answer(m: &g::NetworkMap) -> NetworkMap {
         betweenness_exact: m.betweenness_exact,
     }
 }
-
