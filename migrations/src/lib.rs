@@ -12,6 +12,7 @@ mod m20261125_000001_partner_graph;
 mod m20261125_000002_territory_ancestors;
 mod m20261125_000004_access;
 mod m20261201_000005_visibility;
+mod m20261201_000006_graph_changes;
 mod util;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_territory_ancestors::Migration),
             Box::new(m20261125_000004_access::Migration),
             Box::new(m20261201_000005_visibility::Migration),
+            Box::new(m20261201_000006_graph_changes::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod edit;
+pub mod graph;
 pub mod keys;
 pub mod tokens;
 pub mod transfer;

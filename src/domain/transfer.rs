@@ -132,6 +132,9 @@ pub async fn import(
         },
     )
     .await?;
+    // Every graph projection reloads after an import (cheaper than
+    // replaying thousands of rows one by one).
+    super::graph::record_rebuild(&txn).await?;
     if opts.dry_run {
         txn.rollback().await?;
     } else {

@@ -7,6 +7,7 @@
 pub mod ancestry;
 pub mod entity;
 pub mod export;
+pub mod graph;
 pub mod import;
 pub mod keys;
 pub mod list;

@@ -141,6 +141,14 @@ pub fn visible_networks(scope: &Scope) -> String {
     )
 }
 
+/// The ids of the partners a scope sees, as a subquery.
+pub fn visible_partners(scope: &Scope) -> String {
+    format!(
+        "SELECT vp0.\"id\" FROM \"partners\" vp0 WHERE {}",
+        partner_visible("vp0", scope)
+    )
+}
+
 /// The ids of the actions a scope sees, as a subquery.
 pub fn visible_actions(scope: &Scope) -> String {
     format!(

@@ -2,8 +2,8 @@
 //! transaction, with the rules of the import.
 //!
 //! Every write goes through [`apply`], which takes an [`Edit`] and returns
-//! the [`Change`] it made: the one place a later "something changed" event
-//! (for the in-memory graph projection) will be emitted from.
+//! the [`Change`] it made, and appends it to the graph change log in the same
+//! transaction (see [`crate::domain::graph`]).
 //!
 //! The rules are the bundle format's ([`crate::bundle::rules`] holds the
 //! value checks and the messages, shared with the import); the rows they
@@ -357,6 +357,15 @@ pub async fn apply(
     };
     match result {
         Ok(done) => {
+            // The graph projections (of every instance) learn of it from the
+            // change log, written in this transaction.
+            crate::domain::graph::record_change(
+                &txn,
+                matches!(done.change, Change::Deleted(_)),
+                done.record_type.table(),
+                done.id,
+            )
+            .await?;
             audit(
                 &txn,
                 AuditEntry {
