@@ -4,6 +4,7 @@ pub mod auth;
 pub mod graphql;
 
 pub mod limits;
+pub mod map;
 pub mod persisted;
 pub mod rate;
 
@@ -123,6 +124,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
+        .merge(map::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     if let Some(cors) = cors {
