@@ -67,6 +67,19 @@ pub enum Command {
         /// The bundle folder.
         dir: PathBuf,
     },
+    /// Write the network map (laid out, with centralities and communities)
+    /// as GEXF, GraphML, Cytoscape.js or graphology JSON, with the filters
+    /// of `networkMap`. Run as the server itself: it sees everything.
+    ExportMap {
+        /// The file format.
+        #[arg(long, value_enum, default_value = "gexf")]
+        format: api::export::Format,
+        /// The file to write; without it, standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        params: api::export::MapParams,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Manage API keys: how a directorate gives a portal, an analyst or a
@@ -243,6 +256,7 @@ impl AccessArgs {
             rate_per_credential: self.rate_limit.0,
             rate_per_anonymous_ip: self.rate_limit_anonymous.0,
             trust_forwarded_for: self.trust_forwarded_for,
+            graph: None,
             persisted: std::sync::Arc::new(persisted),
         })
     }
@@ -343,6 +357,32 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             eprintln!("{}: exported {} rows", dir.display(), rows(&b));
             Ok(ExitCode::SUCCESS)
         }
+        Command::ExportMap { format, out, params } => {
+            let db = storage::open(&url).await?;
+            let graph = crate::domain::graph::Graph::new(db.clone());
+            let map = match api::export::build_map(&db, &graph, &storage::Scope::All, &params).await? {
+                Ok(m) => m,
+                Err(msg) => {
+                    eprintln!("error: {msg}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let text = api::export::render(&map, format);
+            match &out {
+                Some(path) => {
+                    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?
+                }
+                None => print!("{text}"),
+            }
+            eprintln!(
+                "map: {} partners ({} matched), {} edges, {} communities",
+                map.nodes.len(),
+                map.total,
+                map.edges.len(),
+                map.communities
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(args) => {
             serve(&url, default_db, *args).await?;
             Ok(ExitCode::SUCCESS)
@@ -374,10 +414,16 @@ async fn serve(url: &str, default_db: bool, args: ServeArgs) -> anyhow::Result<(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let config = args.access.server_config(ApiConfig {
+    let mut config = args.access.server_config(ApiConfig {
         max_page_size: args.max_page_size,
         default_page_size: args.max_page_size.min(100),
     })?;
+    // The graph projection is built before the server answers, and follows
+    // the change log from then on.
+    let started = std::time::Instant::now();
+    let graph = crate::domain::graph::Graph::start(db.clone()).await?;
+    tracing::info!(elapsed = ?started.elapsed(), "graph projection ready: {graph:?}");
+    config.graph = Some(graph);
     if config.production {
         tracing::info!("production mode: no introspection and no GraphiQL for partner portals and anonymous readers");
     }

@@ -1,6 +1,7 @@
 //! Interfaces over HTTP: the GraphQL endpoint, GraphiQL, the health check.
 
 pub mod auth;
+pub mod export;
 pub mod graphql;
 
 pub mod limits;
@@ -55,6 +56,9 @@ pub struct ServerConfig {
     pub trust_forwarded_for: bool,
     /// Registered operations and automatic persisted queries.
     pub persisted: Arc<PersistedQueries>,
+    /// The graph projection (`serve` loads it at start); `None`: one is
+    /// made, loaded on first use.
+    pub graph: Option<crate::domain::graph::Graph>,
 }
 
 impl From<ApiConfig> for ServerConfig {
@@ -73,7 +77,7 @@ impl From<ApiConfig> for ServerConfig {
 struct Schemas(Arc<Vec<(Role, AppSchema)>>);
 
 impl Schemas {
-    fn build(db: &DatabaseConnection, config: &ServerConfig) -> Schemas {
+    fn build(db: &DatabaseConnection, config: &ServerConfig, graph: &crate::domain::graph::Graph) -> Schemas {
         Schemas(Arc::new(
             Role::ALL
                 .into_iter()
@@ -85,7 +89,7 @@ impl Schemas {
                     };
                     (
                         role,
-                        graphql::schema_with(Some(db.clone()), config.api.clone(), options),
+                        graphql::schema_with_graph(Some(db.clone()), Some(graph.clone()), config.api.clone(), options),
                     )
                 })
                 .collect(),
@@ -103,12 +107,17 @@ pub struct AppState {
     schemas: Schemas,
     config: Arc<ServerConfig>,
     rate: Arc<RateLimits>,
+    graph: crate::domain::graph::Graph,
 }
 
 /// The HTTP application.
 pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router {
     let config: ServerConfig = config.into();
-    let schemas = Schemas::build(&db, &config);
+    let graph = config
+        .graph
+        .clone()
+        .unwrap_or_else(|| crate::domain::graph::Graph::new(db.clone()));
+    let schemas = Schemas::build(&db, &config, &graph);
     let rate = Arc::new(RateLimits::new(
         config.rate_per_credential,
         config.rate_per_anonymous_ip,
@@ -119,11 +128,13 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         schemas,
         config: Arc::new(config),
         rate,
+        graph,
     };
     let mut app = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
+        .route("/export/{file}", get(export_map))
         .merge(map::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state);
@@ -198,6 +209,62 @@ async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
         return Err(r);
     }
     auth::principal(&app.db, &app.config.access, &parts.headers).await
+}
+
+/// `GET /export/map.{gexf,graphml,cyjs,json}?…`: the network map as a file,
+/// with the filters of `networkMap` as query parameters (see
+/// [`export::MapParams`]), for the caller's scope. Same authentication and
+/// rate limits as `/graphql`.
+async fn export_map(
+    State(app): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    let (parts, _) = req.into_parts();
+    let Some(format) = file.strip_prefix("map.").and_then(export::Format::from_extension) else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "exports are /export/map.gexf, map.graphml, map.cyjs and map.json",
+        );
+    };
+    let principal = match admit(&app, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let params: export::MapParams = match serde_urlencoded_query(parts.uri.query().unwrap_or("")) {
+        Ok(p) => p,
+        Err(e) => return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e),
+    };
+    match export::build_map(&app.db, &app.graph, &principal.scope(), &params).await {
+        Ok(Ok(map)) => (
+            [
+                (header::CONTENT_TYPE, format.content_type().to_owned()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+            ],
+            export::render(&map, format),
+        )
+            .into_response(),
+        Ok(Err(msg)) => refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &msg),
+        Err(e) => {
+            tracing::error!(error = %e, "map export failed");
+            refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error; the server log has the details",
+            )
+        }
+    }
+}
+
+fn serde_urlencoded_query(q: &str) -> Result<export::MapParams, String> {
+    axum::extract::Query::<export::MapParams>::try_from_uri(
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| "malformed query string".to_owned())?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| format!("bad query parameters: {e}"))
 }
 
 async fn graphql_post(State(app): State<AppState>, req: Request) -> Response {

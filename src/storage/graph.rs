@@ -273,7 +273,8 @@ pub async fn log_change(db: &impl ConnectionTrait, op: ChangeOp, table: Option<&
     if pg {
         // Held until commit: writers of the log go one after the other, so
         // sequence order is commit order. Readers (ACCESS SHARE) are not blocked.
-        db.execute_unprepared("LOCK TABLE graph_changes IN EXCLUSIVE MODE").await?;
+        db.execute_unprepared("LOCK TABLE graph_changes IN EXCLUSIVE MODE")
+            .await?;
     }
     let now = chrono::Utc::now();
     let v = |x: Option<String>| x.map(sea_orm::Value::from).unwrap_or(sea_orm::Value::String(None));

@@ -4,6 +4,7 @@ mod audit;
 mod connection;
 mod error;
 mod filters;
+mod graph;
 mod ids;
 mod loaders;
 mod mutation;
@@ -69,8 +70,21 @@ pub fn schema(db: Option<DatabaseConnection>, config: ApiConfig) -> AppSchema {
     schema_with(db, config, SchemaOptions::default())
 }
 
-/// Builds the schema with a role's limits.
+/// Builds the schema with a role's limits (and a graph projection of its
+/// own, loaded on first use).
 pub fn schema_with(db: Option<DatabaseConnection>, config: ApiConfig, options: SchemaOptions) -> AppSchema {
+    let graph = db.clone().map(crate::domain::graph::Graph::new);
+    schema_with_graph(db, graph, config, options)
+}
+
+/// Builds the schema with a role's limits, answering graph questions from
+/// `graph` (shared by the schemas of every role).
+pub fn schema_with_graph(
+    db: Option<DatabaseConnection>,
+    graph: Option<crate::domain::graph::Graph>,
+    config: ApiConfig,
+    options: SchemaOptions,
+) -> AppSchema {
     let mut b = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
         .extension(error::Codes)
         .data(config)
@@ -81,6 +95,9 @@ pub fn schema_with(db: Option<DatabaseConnection>, config: ApiConfig, options: S
     }
     if let Some(db) = db {
         b = b.data(db);
+    }
+    if let Some(g) = graph {
+        b = b.data(g);
     }
     b.finish()
 }

@@ -127,7 +127,14 @@ async fn run(ctx: &Context<'_>, operation: &str, input: impl IntoEdit) -> Result
         .data::<sea_orm::DatabaseConnection>()
         .map_err(|e| internal(e.message))?;
     match edit::apply(db, principal, operation, edit).await {
-        Ok(Outcome::Done(change)) => Ok(Ok(*change)),
+        Ok(Outcome::Done(change)) => {
+            // Read-your-writes for graph questions: this instance applies
+            // its own change now rather than when the notification arrives.
+            if let Ok(g) = ctx.data::<crate::domain::graph::Graph>() {
+                g.catch_up().await.map_err(internal)?;
+            }
+            Ok(Ok(*change))
+        }
         Ok(Outcome::Refused(errors)) => Ok(Err(errors.into_iter().map(Into::into).collect())),
         Err(EditError::Forbidden(who)) => Err(forbidden(format!("`{operation}`: {who} may not change data"))),
         Err(EditError::Storage(e)) => Err(internal(e)),

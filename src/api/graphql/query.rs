@@ -36,6 +36,7 @@ pub struct QueryRoot(
     StatsQuery,
     super::viewer::ViewerQuery,
     super::audit::AuditQuery,
+    super::graph::GraphQuery,
 );
 
 /// Root fields over the records.

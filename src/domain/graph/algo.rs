@@ -137,7 +137,7 @@ impl Analysis {
         if n > exact_limit && samples < n {
             let mut rng = SplitMix(seed);
             for i in (1..n).rev() {
-                sources.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+                sources.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
             }
             sources.truncate(samples.max(1));
             sources.sort_unstable();
@@ -502,7 +502,7 @@ fn round2(x: f64) -> f64 {
 pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -511,6 +511,6 @@ impl SplitMix {
     }
 
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }

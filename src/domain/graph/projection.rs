@@ -105,7 +105,11 @@ impl Projection {
             }
             GraphRow::Membership(r) => {
                 self.remove_membership(r.id);
-                self.by_partner.entry(r.partner_id).or_default().memberships.insert(r.id);
+                self.by_partner
+                    .entry(r.partner_id)
+                    .or_default()
+                    .memberships
+                    .insert(r.id);
                 self.network_members.entry(r.network_id).or_default().insert(r.id);
                 self.memberships.insert(r.id, r);
             }
@@ -115,7 +119,11 @@ impl Projection {
             }
             GraphRow::Participation(r) => {
                 self.remove_participation(r.id);
-                self.by_partner.entry(r.partner_id).or_default().participations.insert(r.id);
+                self.by_partner
+                    .entry(r.partner_id)
+                    .or_default()
+                    .participations
+                    .insert(r.id);
                 self.action_members.entry(r.action_id).or_default().insert(r.id);
                 self.participations.insert(r.id, r);
             }
@@ -206,14 +214,21 @@ impl Projection {
     // relation is for its two partners).
 
     pub fn network_vis(&self, n: &NetworkRow) -> Vis {
-        n.visibility.as_deref().and_then(Vis::parse).unwrap_or(network_default(n.kind))
+        n.visibility
+            .as_deref()
+            .and_then(Vis::parse)
+            .unwrap_or(network_default(n.kind))
     }
 
     pub fn action_vis(&self, a: &ActionRow) -> Vis {
         a.visibility
             .as_deref()
             .and_then(Vis::parse)
-            .or_else(|| a.network_id.and_then(|n| self.networks.get(&n)).map(|n| self.network_vis(n)))
+            .or_else(|| {
+                a.network_id
+                    .and_then(|n| self.networks.get(&n))
+                    .map(|n| self.network_vis(n))
+            })
             .unwrap_or(Vis::Public)
     }
 
@@ -255,13 +270,17 @@ impl Projection {
         let Some(inc) = self.by_partner.get(&id) else {
             return false;
         };
-        inc.memberships
+        inc.memberships.iter().any(|m| {
+            self.networks
+                .get(&self.memberships[m].network_id)
+                .is_some_and(|n| self.sees_network(scope, n))
+        }) || inc.participations.iter().any(|m| {
+            self.actions
+                .get(&self.participations[m].action_id)
+                .is_some_and(|a| self.sees_action(scope, a))
+        }) || inc
+            .relations
             .iter()
-            .any(|m| self.networks.get(&self.memberships[m].network_id).is_some_and(|n| self.sees_network(scope, n)))
-            || inc
-                .participations
-                .iter()
-                .any(|m| self.actions.get(&self.participations[m].action_id).is_some_and(|a| self.sees_action(scope, a)))
-            || inc.relations.iter().any(|r| self.sees_relation(scope, &self.relations[r]))
+            .any(|r| self.sees_relation(scope, &self.relations[r]))
     }
 }

@@ -184,7 +184,11 @@ pub fn centralities(p: &Projection, scope: &Scope, filter: &Filter, order: Centr
     let ctx = Ctx::new(p, scope, filter);
     let a = Analysis::build(&ctx, ctx.nodes());
     let (mut s, exact, samples, modularity, communities) = scores_of(p, &a, 1);
-    s.sort_by(|x, y| value(y, order).total_cmp(&value(x, order)).then(x.node.id.cmp(&y.node.id)));
+    s.sort_by(|x, y| {
+        value(y, order)
+            .total_cmp(&value(x, order))
+            .then(x.node.id.cmp(&y.node.id))
+    });
     CentralityReport {
         total: s.len(),
         partners: s,
@@ -237,10 +241,7 @@ pub fn brokers(p: &Projection, scope: &Scope, filter: &Filter) -> Brokers {
     let bridges = a
         .bridges()
         .into_iter()
-        .map(|(i, j)| {
-            ctx.edge_between(a.nodes[i], a.nodes[j])
-                .expect("a bridge is an edge")
-        })
+        .map(|(i, j)| ctx.edge_between(a.nodes[i], a.nodes[j]).expect("a bridge is an edge"))
         .collect();
     Brokers { partners, bridges }
 }
@@ -334,7 +335,13 @@ pub fn network_map(p: &Projection, scope: &Scope, filter: &Filter, opts: MapOpti
     let (lo, hi) = values
         .iter()
         .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
-    let size = |v: f64| if hi > lo { 4.0 + 20.0 * (v - lo) / (hi - lo) } else { 8.0 };
+    let size = |v: f64| {
+        if hi > lo {
+            4.0 + 20.0 * (v - lo) / (hi - lo)
+        } else {
+            8.0
+        }
+    };
     let nodes = (0..a.len())
         .map(|i| MapNode {
             node: info(p, a.nodes[i]),

@@ -58,7 +58,11 @@ impl Filter {
 pub enum Link {
     Relation(i64),
     /// A network and the two membership rows.
-    Network { network: i64, a: i64, b: i64 },
+    Network {
+        network: i64,
+        a: i64,
+        b: i64,
+    },
     Action(i64),
 }
 
@@ -110,7 +114,11 @@ impl Edge {
                     "{} relation{}{}",
                     r.detail,
                     period(r.since, r.until),
-                    if r.weight != 1.0 { format!(" (weight {})", r.weight) } else { String::new() }
+                    if r.weight != 1.0 {
+                        format!(" (weight {})", r.weight)
+                    } else {
+                        String::new()
+                    }
                 )),
                 Via::Network => out.push(match (r.since, r.until) {
                     (_, Some(_)) => format!("both sat in {}{}", r.label, period(r.since, r.until)),
@@ -229,7 +237,11 @@ impl<'a> Ctx<'a> {
                 if !p.sees_relation(self.scope, r) || day.is_some_and(|d| !within(r.since, r.until, d)) {
                     continue;
                 }
-                let q = if r.from_partner_id == id { r.to_partner_id } else { r.from_partner_id };
+                let q = if r.from_partner_id == id {
+                    r.to_partner_id
+                } else {
+                    r.from_partner_id
+                };
                 if self.keeps(q) {
                     f(q, Link::Relation(*rid));
                 }
@@ -238,7 +250,8 @@ impl<'a> Ctx<'a> {
         if fl.counts(Via::Network) {
             for mid in &inc.memberships {
                 let m = &p.memberships[mid];
-                if fl.networks.as_ref().is_some_and(|s| !s.contains(&m.network_id)) || !self.sees_network(m.network_id) {
+                if fl.networks.as_ref().is_some_and(|s| !s.contains(&m.network_id)) || !self.sees_network(m.network_id)
+                {
                     continue;
                 }
                 let n = &p.networks[&m.network_id];
@@ -247,7 +260,10 @@ impl<'a> Ctx<'a> {
                 }
                 for other in &p.network_members[&n.id] {
                     let o = &p.memberships[other];
-                    if o.partner_id == id || day.is_some_and(|d| !within(o.since, o.until, d)) || !self.keeps(o.partner_id) {
+                    if o.partner_id == id
+                        || day.is_some_and(|d| !within(o.since, o.until, d))
+                        || !self.keeps(o.partner_id)
+                    {
                         continue;
                     }
                     f(

@@ -1,0 +1,282 @@
+//! Graph benchmark (issue: Graph analytics): the projection's build time and
+//! memory, neighbourhood (depth 2) and shortest-path latencies under
+//! concurrency, the same answers by recursive CTE in PostgreSQL as the
+//! baseline, a department map with its layout, PageRank over everything and
+//! betweenness on a department. Not a test; run by `benches/graph.sh`.
+//!
+//!   DATABASE_URL=postgres://… cargo run --release --example graph_bench -- [PAIRS] [CTE_PAIRS]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use maillage::domain::graph::algo::{Analysis, SplitMix};
+use maillage::domain::graph::view::Ctx;
+use maillage::domain::graph::{self as g, Filter, Graph};
+use maillage::storage::{self, Scope};
+use sea_orm::{ConnectionTrait, Statement};
+
+fn rss_mb(field: &str) -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn pct(v: &mut [Duration], p: f64) -> f64 {
+    v.sort();
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i].as_secs_f64() * 1000.0
+}
+
+/// Runs `f` over `items` on `threads` threads; per-call latencies.
+fn load<T: Sync>(items: &[T], threads: usize, f: impl Fn(&T) + Sync) -> (Vec<Duration>, Duration) {
+    let next = AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let mut all = Vec::new();
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut lat = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= items.len() {
+                            return lat;
+                        }
+                        let t = Instant::now();
+                        f(&items[i]);
+                        lat.push(t.elapsed());
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            all.extend(h.join().unwrap());
+        }
+    });
+    (all, t0.elapsed())
+}
+
+// The links of the partner graph as SQL: relations both ways, co-membership
+// and co-participation (cancelled actions excluded), as the projection has them.
+const ADJ: &str = "adj(a, b) AS ( \
+    SELECT from_partner_id, to_partner_id FROM relations \
+    UNION ALL SELECT to_partner_id, from_partner_id FROM relations \
+    UNION ALL SELECT m1.partner_id, m2.partner_id FROM memberships m1 JOIN memberships m2 ON m1.network_id = m2.network_id AND m1.partner_id <> m2.partner_id \
+    UNION ALL SELECT p1.partner_id, p2.partner_id FROM action_partners p1 JOIN action_partners p2 ON p1.action_id = p2.action_id AND p1.partner_id <> p2.partner_id \
+      JOIN actions ac ON ac.id = p1.action_id AND ac.status <> 'cancelled')";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL")?;
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let pairs = args.first().copied().unwrap_or(400);
+    let cte_pairs = args.get(1).copied().unwrap_or(20);
+    let db = storage::open(&url).await?;
+    println!("rss before the projection: {:.0} MB", rss_mb("VmRSS:"));
+
+    let t = Instant::now();
+    let graph = Graph::start(db.clone()).await?;
+    let build = t.elapsed();
+    let p = graph.snapshot().await?;
+    println!(
+        "projection: {:.2} s, {} partners, {} memberships, {} participations, {} relations; rss {:.0} MB (peak {:.0} MB)",
+        build.as_secs_f64(),
+        p.partners.len(),
+        p.memberships.len(),
+        p.participations.len(),
+        p.relations.len(),
+        rss_mb("VmRSS:"),
+        rss_mb("VmHWM:")
+    );
+
+    let ids: Vec<i64> = p.partners.keys().copied().collect();
+    let mut rng = SplitMix(42);
+    let pick = |rng: &mut SplitMix| ids[(rng.next_u64() % ids.len() as u64) as usize];
+    let pairs_v: Vec<(i64, i64)> = (0..pairs).map(|_| (pick(&mut rng), pick(&mut rng))).collect();
+    let f = Filter::default();
+
+    for threads in [1, 16] {
+        let (mut lat, wall) = load(&pairs_v, threads, |(a, _)| {
+            std::hint::black_box(g::neighbourhood(&p, &Scope::All, &f, *a, 2, 100_000));
+        });
+        println!(
+            "neighbourhood depth 2, concurrency {threads}: {} calls in {:.2} s, p50 {:.2} ms, p99 {:.2} ms",
+            pairs,
+            wall.as_secs_f64(),
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99)
+        );
+        let (mut lat, wall) = load(&pairs_v, threads, |(a, b)| {
+            std::hint::black_box(g::shortest_path(&p, &Scope::All, &f, *a, *b));
+        });
+        println!(
+            "shortestPath, concurrency {threads}: {} calls in {:.2} s, p50 {:.2} ms, p99 {:.2} ms",
+            pairs,
+            wall.as_secs_f64(),
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99)
+        );
+    }
+    let sizes: Vec<usize> = pairs_v
+        .iter()
+        .take(50)
+        .map(|(a, _)| {
+            g::neighbourhood(&p, &Scope::All, &f, *a, 2, 100_000)
+                .unwrap()
+                .nodes
+                .len()
+        })
+        .collect();
+    let mut s2 = sizes.clone();
+    s2.sort();
+    println!(
+        "neighbourhood depth 2 sizes: median {} partners, max {}",
+        s2[s2.len() / 2],
+        s2[s2.len() - 1]
+    );
+    let lens: Vec<Option<usize>> = pairs_v
+        .iter()
+        .take(50)
+        .map(|(a, b)| g::shortest_path(&p, &Scope::All, &f, *a, *b).map(|x| x.steps.len()))
+        .collect();
+    println!("shortest path lengths (first 50 pairs): {:?}", lens);
+
+    // The baseline: recursive CTEs in the database, sequential, same pairs.
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("SET statement_timeout = '20s'").await.ok();
+        let mut cte_n = Vec::new();
+        let mut mem_n = Vec::new();
+        for (a, _) in pairs_v.iter().take(cte_pairs) {
+            let sql = format!(
+                "WITH RECURSIVE {ADJ}, hood(id, d) AS (SELECT {a}::bigint, 0 UNION SELECT adj.b, hood.d + 1 FROM hood JOIN adj ON adj.a = hood.id WHERE hood.d < 2) \
+                 SELECT count(DISTINCT id) FROM hood"
+            );
+            let t = Instant::now();
+            let r = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await;
+            cte_n.push(t.elapsed());
+            let n: i64 = r.ok().flatten().and_then(|r| r.try_get_by_index(0).ok()).unwrap_or(-1);
+            let t = Instant::now();
+            let m = g::neighbourhood(&p, &Scope::All, &f, *a, 2, 100_000)
+                .unwrap()
+                .nodes
+                .len();
+            mem_n.push(t.elapsed());
+            assert!(
+                n < 0 || n as usize == m,
+                "CTE {n} vs projection {m} partners around {a}"
+            );
+        }
+        let (c50, m50) = (pct(&mut cte_n, 0.5), pct(&mut mem_n, 0.5));
+        println!(
+            "neighbourhood depth 2 by recursive CTE, {cte_pairs} centres, sequential: p50 {c50:.1} ms, p99 {:.1} ms; projection, same centres: p50 {m50:.2} ms → {:.0}× faster",
+            pct(&mut cte_n, 0.99),
+            c50 / m50
+        );
+        let mut cte_p = Vec::new();
+        let mut mem_p = Vec::new();
+        let mut timeouts = 0;
+        for (a, b) in pairs_v.iter().take(cte_pairs) {
+            // Breadth-first by levels, each partner kept at its first level
+            // (a path array would explode on the co-membership cliques).
+            let sql = format!(
+                "WITH RECURSIVE {ADJ}, bfs(id, d) AS (SELECT {a}::bigint, 0 UNION SELECT adj.b, bfs.d + 1 FROM bfs JOIN adj ON adj.a = bfs.id \
+                   WHERE bfs.d < 6 AND NOT EXISTS (SELECT 1 FROM bfs b2 WHERE b2.id = {b})) \
+                 SELECT min(d) FROM bfs WHERE id = {b}"
+            );
+            let t = Instant::now();
+            let r = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+                .await;
+            cte_p.push(t.elapsed());
+            if r.is_err() {
+                timeouts += 1;
+            }
+            let t = Instant::now();
+            std::hint::black_box(g::shortest_path(&p, &Scope::All, &f, *a, *b));
+            mem_p.push(t.elapsed());
+        }
+        let (c50, m50) = (pct(&mut cte_p, 0.5), pct(&mut mem_p, 0.5));
+        println!(
+            "shortest path by recursive CTE, {cte_pairs} pairs, sequential: p50 {c50:.1} ms, p99 {:.1} ms, {timeouts} failed (timeout 20 s or error); projection, same pairs: p50 {m50:.2} ms → {:.0}× faster",
+            pct(&mut cte_p, 0.99),
+            c50 / m50
+        );
+    }
+
+    // The department with the most partners based there.
+    let r = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT t.ref, count(*) AS n FROM partners p JOIN territory_ancestors ta ON ta.territory_id = p.territory_id \
+             JOIN territories t ON t.id = ta.ancestor_id AND t.kind = 'department' GROUP BY t.ref ORDER BY n DESC LIMIT 1",
+        ))
+        .await?
+        .expect("a department");
+    let dep: String = r.try_get("", "ref")?;
+    let set = storage::read::territory_set(&storage::read::TerritoryKey::Ref(dep.clone()), true);
+    let terr = storage::graph::territory_ids(&db, &set).await?;
+    let df = Filter {
+        territories: Some(terr),
+        ..Default::default()
+    };
+    for size_by in [g::Centrality::Degree, g::Centrality::Pagerank] {
+        let t = Instant::now();
+        let m = g::network_map(
+            &p,
+            &Scope::All,
+            &df,
+            g::MapOptions {
+                layout: g::Layout::Force,
+                seed: 1,
+                limit: 20_000,
+                size_by,
+            },
+        );
+        println!(
+            "networkMap of {dep} (sized by {size_by:?}): {} partners, {} edges, {} communities, {:.2} s with the force layout",
+            m.nodes.len(),
+            m.edges.len(),
+            m.communities,
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let ctx = Ctx::new(&p, &Scope::All, &df);
+    let a = Analysis::build(&ctx, ctx.nodes());
+    let t = Instant::now();
+    let (_, samples) = a.betweenness(g::BETWEENNESS_EXACT_LIMIT, g::BETWEENNESS_SAMPLES, 1);
+    println!(
+        "betweenness on {dep} ({} partners, {} edges): {:.2} s from {samples} sampled sources",
+        a.len(),
+        a.edges.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let t = Instant::now();
+    let (_, samples) = a.betweenness(usize::MAX, 0, 1);
+    println!(
+        "betweenness on {dep}, exact ({samples} sources): {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    let all = Filter::default();
+    let ctx = Ctx::new(&p, &Scope::All, &all);
+    let t = Instant::now();
+    let a = Analysis::build(&ctx, ctx.nodes());
+    let built = t.elapsed();
+    let t = Instant::now();
+    let pr = a.pagerank();
+    println!(
+        "PageRank over everything ({} partners, {} edges): {:.2} s (+ {:.2} s deriving the weighted graph), sum {:.6}",
+        a.len(),
+        a.edges.len(),
+        t.elapsed().as_secs_f64(),
+        built.as_secs_f64(),
+        pr.iter().sum::<f64>()
+    );
+    println!("peak rss: {:.0} MB", rss_mb("VmHWM:"));
+    Ok(())
+}
