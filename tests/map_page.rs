@@ -29,17 +29,10 @@ fn find_program(env: &str, candidates: &[&str], name: &str) -> Option<PathBuf> {
     if let Ok(p) = std::env::var(env) {
         return Some(PathBuf::from(p));
     }
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .map(|d| d.join(name))
-                    .find(|p| p.exists())
-            })
-        })
+    candidates.iter().map(PathBuf::from).find(|p| p.exists()).or_else(|| {
+        std::env::var_os("PATH")
+            .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.exists()))
+    })
 }
 
 /// chromedriver and the browser it drives, or why the test cannot run.
@@ -48,7 +41,11 @@ fn browser() -> Result<(PathBuf, PathBuf), String> {
         .ok_or("chromedriver is not installed (Debian: apt-get install chromium chromium-driver)")?;
     let chromium = find_program(
         "MAILLAGE_CHROMIUM",
-        &["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"],
+        &[
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ],
         "chromium",
     )
     .ok_or("chromium is not installed (Debian: apt-get install chromium chromium-driver)")?;
@@ -121,10 +118,13 @@ async fn js(c: &Client, script: &str) -> Value {
 
 /// The map's generation (bumped each time an answer is drawn).
 async fn generation(c: &Client) -> u64 {
-    js(c, "return parseInt(document.getElementById('map').dataset.generation || '0', 10);")
-        .await
-        .as_u64()
-        .unwrap()
+    js(
+        c,
+        "return parseInt(document.getElementById('map').dataset.generation || '0', 10);",
+    )
+    .await
+    .as_u64()
+    .unwrap()
 }
 
 async fn wait_redrawn(c: &Client, after: u64, what: &str) {
@@ -145,7 +145,10 @@ async fn gql(app: &axum::Router, key: Option<&str>, query: &str, variables: Valu
     }
     let body = json!({ "query": query, "variables": variables }).to_string();
     let resp = app.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
-    let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
     let v: Value = serde_json::from_slice(&bytes).unwrap();
     assert!(v.get("errors").is_none(), "{v}");
     v["data"].clone()
@@ -156,7 +159,7 @@ async fn reference_map(app: &axum::Router, key: Option<&str>, filter: Value) -> 
     gql(
         app,
         key,
-        "query($filter: MapFilter) { networkMap(filter: $filter, layout: FORCE, sizeBy: PAGERANK, limit: 300, seed: 1) { nodes { id label kind } edges { source target } } }",
+        "query($filter: GraphFilter) { networkMap(filter: $filter, layout: FORCE, sizeBy: PAGERANK, limit: 300, seed: 1) { nodes { id label kind } edges { source target } } }",
         json!({ "filter": filter }),
     )
     .await["networkMap"]
@@ -245,9 +248,19 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     );
 
     // --- A coordinator's key, pasted in the page: kept, sent, and it sees more.
-    c.find(Locator::Css(".key summary")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css(".key summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let g = generation(&c).await;
-    c.find(Locator::Id("api-key")).await.unwrap().send_keys(&key).await.unwrap();
+    c.find(Locator::Id("api-key"))
+        .await
+        .unwrap()
+        .send_keys(&key)
+        .await
+        .unwrap();
     c.find(Locator::Css("#key-form button[type=submit]"))
         .await
         .unwrap()
@@ -262,6 +275,8 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     let full = reference_map(&app, Some(&key), json!({})).await;
     assert_eq!(page_ids(&c).await, ids(&full), "the coordinator's map is the API's");
     assert!(ids(&full).len() >= ids(&anonymous).len());
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(shots.join("map_page_full.png"), c.screenshot().await.unwrap()).unwrap();
 
     // --- Filter by partner kind: only associations are drawn.
     let g = generation(&c).await;
@@ -307,12 +322,17 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     let local = reference_map(
         &app,
         Some(&key),
-        json!({ "territory": florange["id"], "includeDescendants": true }),
+        json!({ "territory": { "id": florange["id"], "includeDescendants": true } }),
     )
     .await;
     let drawn = page_ids(&c).await;
     assert_eq!(drawn, ids(&local), "the Florange map is the API's");
-    assert!(!drawn.is_empty() && drawn.len() < ids(&full).len(), "{} of {}", drawn.len(), ids(&full).len());
+    assert!(
+        !drawn.is_empty() && drawn.len() < ids(&full).len(),
+        "{} of {}",
+        drawn.len(),
+        ids(&full).len()
+    );
 
     // --- Click the most connected partner: its card, its neighbourhood.
     let edges = local["edges"].as_array().unwrap();
@@ -390,7 +410,10 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
         "{card_text}"
     );
     if let Some(first) = partner["actions"]["edges"].get(0) {
-        assert!(card_text.contains(first["node"]["title"].as_str().unwrap()), "{card_text}");
+        assert!(
+            card_text.contains(first["node"]["title"].as_str().unwrap()),
+            "{card_text}"
+        );
     }
     let highlighted: Vec<String> = serde_json::from_value(
         js(
@@ -402,7 +425,10 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     .unwrap();
     let mut expected_hl: Vec<String> = neighbours.iter().map(|s| s.to_string()).collect();
     expected_hl.sort();
-    assert_eq!(highlighted, expected_hl, "the clicked partner's neighbours are highlighted");
+    assert_eq!(
+        highlighted, expected_hl,
+        "the clicked partner's neighbours are highlighted"
+    );
     let hl_edges = js(&c, "return document.querySelectorAll('#map line.edge.hl').length;").await;
     assert_eq!(
         hl_edges.as_u64().unwrap() as usize,
@@ -411,13 +437,17 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
             .filter(|e| e["source"] == hub["id"] || e["target"] == hub["id"])
             .count()
     );
-    let focused = js(&c, "return document.querySelector('#map svg').classList.contains('focused');").await;
+    let focused = js(
+        &c,
+        "return document.querySelector('#map svg').classList.contains('focused');",
+    )
+    .await;
     assert_eq!(focused, json!(true));
 
     // The screenshot the directorate would see (never committed).
     let png = c.screenshot().await.unwrap();
     assert!(png.starts_with(b"\x89PNG"));
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("map_page.png");
+    let shot = shots.join("map_page.png");
     std::fs::write(&shot, &png).unwrap();
     eprintln!("screenshot: {}", shot.display());
 
@@ -432,7 +462,12 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     let typed = other["label"].as_str().unwrap().to_uppercase();
     let search = c.find(Locator::Id("search")).await.unwrap();
     search.send_keys(&typed).await.unwrap();
-    c.find(Locator::Css("#search-form button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#search-form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(
         &c,
         "the searched partner's card",
@@ -444,8 +479,18 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     .await;
 
     // --- The keyboard: Escape clears, a focused node opens with Enter.
-    c.find(Locator::Css("body")).await.unwrap().send_keys("\u{E00C}").await.unwrap();
-    wait_for(&c, "no selection", "document.getElementById('card').dataset.state === 'empty'").await;
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .await
+        .unwrap();
+    wait_for(
+        &c,
+        "no selection",
+        "document.getElementById('card').dataset.state === 'empty'",
+    )
+    .await;
     let node = c
         .find(Locator::Css(&format!("#map g.node[data-id='{hub_id}']")))
         .await
@@ -487,15 +532,27 @@ async fn the_map_page_is_served_without_any_other_origin() {
         let h = resp.headers();
         assert!(h["content-type"].to_str().unwrap().starts_with(kind), "{path}");
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"), "{csp}");
-        let bytes = http_body_util::BodyExt::collect(resp.into_body()).await.unwrap().to_bytes();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+            "{csp}"
+        );
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
         let text = String::from_utf8(bytes.to_vec()).unwrap();
-        assert!(!text.contains("http://") || path == "/map/map.js", "{path} loads nothing from elsewhere");
+        assert!(
+            !text.contains("http://") || path == "/map/map.js",
+            "{path} loads nothing from elsewhere"
+        );
         assert!(!text.contains("https://"), "{path} loads nothing from elsewhere");
         if path == "/map" {
             // The vocabularies are the schema's enum values.
             assert!(!text.contains("{{VOCAB}}"));
-            assert!(text.contains("\"CENTRE_SOCIAL\"") && text.contains("\"URBAN_RENEWAL\""), "{text}");
+            assert!(
+                text.contains("\"CENTRE_SOCIAL\"") && text.contains("\"URBAN_RENEWAL\""),
+                "{text}"
+            );
             assert!(text.contains("\"PAGERANK\"") && text.contains("\"NETWORK\""));
         }
     }

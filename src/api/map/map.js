@@ -45,6 +45,8 @@
       PARTNER: "portail partenaire", ANONYMOUS: "lecteur anonyme (données publiques)",
     },
     status: { PLANNED: "prévue", ACTIVE: "en cours", DONE: "terminée", CANCELLED: "annulée" },
+    membership: { PILOT: "pilote", MEMBER: "membre", FUNDER: "financeur", OPERATOR: "opérateur", OBSERVER: "observateur" },
+    participation: { LEAD: "porteur", CO_LEAD: "co-porteur", OPERATOR: "opérateur", FUNDER: "financeur", CONTRIBUTOR: "contributeur" },
   };
   const word = (list, v) => (WORDS[list] && WORDS[list][v]) || String(v).toLowerCase().replace(/_/g, " ");
 
@@ -171,10 +173,7 @@
   function filterValue() {
     const f = {};
     const territory = $("f-territory").value;
-    if (territory) {
-      f.territory = territory;
-      f.includeDescendants = $("f-descendants").checked;
-    }
+    if (territory) f.territory = { id: territory, includeDescendants: $("f-descendants").checked };
     const themes = chosen($("f-themes"));
     if (themes.length) f.themes = themes;
     const kinds = chosen($("f-kinds"));
@@ -188,7 +187,7 @@
   }
 
   // ---- The map.
-  const MAP_QUERY = `query Map($filter: MapFilter, $layout: MapLayout, $sizeBy: Centrality, $limit: Int, $seed: Int) {
+  const MAP_QUERY = `query Map($filter: GraphFilter, $layout: MapLayout!, $sizeBy: Centrality!, $limit: Int!, $seed: Int!) {
     networkMap(filter: $filter, layout: $layout, sizeBy: $sizeBy, limit: $limit, seed: $seed) {
       nodes { id label kind size centrality x y community degree }
       edges { source target kind weight why }
@@ -251,22 +250,31 @@
       state.adj.get(e.target).push({ other: e.source, edge: e });
     }
     // Fit the server's coordinates into the box, keeping their proportions.
-    let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
-    for (const n of m.nodes) {
-      x0 = Math.min(x0, n.x); x1 = Math.max(x1, n.x);
-      y0 = Math.min(y0, n.y); y1 = Math.max(y1, n.y);
-    }
+    // The bounds leave out the farthest 2 % on each side (a few loosely
+    // linked partners would otherwise squeeze the rest into the middle);
+    // those few are pulled in to the edge.
+    const quantile = (values, q) => {
+      const v = [...values].sort((a, b) => a - b);
+      return v[Math.min(v.length - 1, Math.max(0, Math.round(q * (v.length - 1))))];
+    };
+    const trim = m.nodes.length >= 50 ? 0.02 : 0;
+    const xs = m.nodes.map((n) => n.x), ys = m.nodes.map((n) => n.y);
+    const [x0, x1] = [quantile(xs, trim), quantile(xs, 1 - trim)];
+    const [y0, y1] = [quantile(ys, trim), quantile(ys, 1 - trim)];
     const span = Math.max(x1 - x0, y1 - y0) || 1;
-    const margin = 40;
+    const margin = 50;
     const scale = (BOX - 2 * margin) / span;
     const ox = (BOX - (x1 - x0) * scale) / 2, oy = (BOX - (y1 - y0) * scale) / 2;
+    const clamp = (v) => Math.min(BOX - margin / 2, Math.max(margin / 2, v));
     for (const n of m.nodes) {
-      n.px = m.nodes.length === 1 ? BOX / 2 : ox + (n.x - x0) * scale;
-      n.py = m.nodes.length === 1 ? BOX / 2 : oy + (n.y - y0) * scale;
+      n.px = m.nodes.length === 1 ? BOX / 2 : clamp(ox + (n.x - x0) * scale);
+      n.py = m.nodes.length === 1 ? BOX / 2 : clamp(oy + (n.y - y0) * scale);
     }
     // Radii: the server's sizes, shrunk a little when the map is crowded.
     const crowd = Math.min(1, Math.sqrt(150 / Math.max(m.nodes.length, 1)) * 1.1);
     for (const n of m.nodes) n.r = Math.max(3, (n.size || 6) * Math.max(0.5, crowd));
+    // Dense maps (co-membership links many pairs) get fainter, thinner edges.
+    const density = Math.min(1, 25 / Math.sqrt(Math.max(m.edges.length, 1)));
 
     const svg = svgEl("svg", { role: "group", "aria-label": "Réseau : " + m.nodes.length + " partenaires" });
     const edges = svgEl("g", { class: "edges" });
@@ -276,7 +284,8 @@
       if (!a || !b) continue;
       const line = svgEl("line", {
         class: "edge " + (e.kind || ""), x1: a.px, y1: a.py, x2: b.px, y2: b.py,
-        "stroke-width": (0.6 + 2.4 * Math.sqrt((e.weight || 1) / maxW)).toFixed(2),
+        "stroke-width": ((0.5 + 2.5 * Math.sqrt((e.weight || 1) / maxW)) * (0.5 + density / 2)).toFixed(2),
+        "stroke-opacity": (0.12 + 0.45 * density).toFixed(2),
         "data-source": e.source, "data-target": e.target,
       });
       e.line = line;
@@ -284,13 +293,23 @@
     }
     svg.append(edges);
 
-    // Big nodes last, so they are drawn on top; their labels always show.
+    // Big nodes last, so they are drawn on top. The biggest keep their
+    // label shown, as long as it does not overlap one already placed.
     const sorted = [...m.nodes].sort((a, b) => a.r - b.r);
-    const bigFrom = sorted.length > 12 ? sorted[Math.floor(sorted.length * 0.88)].r : 0;
+    const labelled = new Set();
+    const placed = [];
+    const fontSize = 11;
+    for (const n of [...sorted].reverse()) {
+      if (labelled.size >= 40) break;
+      const box = { x0: n.px + n.r + 2, y0: n.py - fontSize * 0.7, x1: n.px + n.r + 4 + n.label.length * fontSize * 0.55, y1: n.py + fontSize * 0.5 };
+      if (placed.some((b) => box.x0 < b.x1 && b.x0 < box.x1 && box.y0 < b.y1 && b.y0 < box.y1)) continue;
+      placed.push(box);
+      labelled.add(n.id);
+    }
     const nodes = svgEl("g", { class: "nodes" });
     for (const n of sorted) {
       const g = svgEl("g", {
-        class: "node" + (n.r >= bigFrom ? " big" : ""), tabindex: "0", role: "button",
+        class: "node" + (labelled.has(n.id) ? " big" : ""), tabindex: "0", role: "button",
         "data-id": n.id, "data-label": n.label, "data-kind": n.kind,
         "aria-label": n.label + " — " + word("kind", n.kind),
         transform: `translate(${n.px.toFixed(1)},${n.py.toFixed(1)})`,
@@ -464,7 +483,7 @@
     card.replaceChildren(el("h2", { text: n.label }), el("p", { class: "empty", text: "Chargement de la fiche…" }));
     let p;
     try {
-      p = (await gql(CARD_QUERY, { id: n.partnerId || n.id })).node;
+      p = (await gql(CARD_QUERY, { id: n.id })).node;
     } catch (e) {
       if (ticket !== state.cardRequest) return;
       card.dataset.state = "error";
@@ -495,20 +514,20 @@
     fact("Téléphone", p.phone);
 
     const networks = el("ul", { class: "networks" }, ...p.networks.edges.map((e) =>
-      el("li", {}, e.node.name, el("span", { class: "tag", text: " · " + e.role.toLowerCase().replace(/_/g, " ") + (e.since ? " depuis " + e.since.slice(0, 4) : "") }))));
+      el("li", {}, e.node.name, el("span", { class: "tag", text: " · " + word("membership", e.role) + (e.since ? " depuis " + e.since.slice(0, 4) : "") + (e.until ? " jusqu'en " + e.until.slice(0, 4) : "") }))));
     const actions = el("ul", { class: "actions-list" }, ...p.actions.edges.map((e) =>
-      el("li", {}, e.node.title, el("span", { class: "tag", text: " · " + word("theme", e.node.theme) + ", " + word("status", e.node.status) }))));
+      el("li", {}, e.node.title, el("span", { class: "tag", text: " · " + word("participation", e.role) + " · " + word("theme", e.node.theme) + ", " + word("status", e.node.status) }))));
     const more = (conn) => conn.totalCount > conn.edges.length ? el("p", { class: "tag", text: "… " + (conn.totalCount - conn.edges.length) + " de plus" }) : null;
 
     const neighbours = [...state.adj.get(n.id)].sort((a, b) => (b.edge.weight || 0) - (a.edge.weight || 0));
     const nlist = el("ul", { class: "neighbours" }, ...neighbours.slice(0, 30).map(({ other, edge }) => {
       const o = state.byId.get(other);
-      const why = Array.isArray(edge.why) ? edge.why.join(" ; ") : edge.why;
+      const why = (Array.isArray(edge.why) ? edge.why : [edge.why]).filter((x) => x).join(" · ");
       return el("li", {}, el("button", { type: "button", text: o.label, onclick: () => select(other) }),
         why ? el("span", { class: "why", text: why }) : null);
     }));
 
-    card.replaceChildren(
+    card.replaceChildren(...[
       el("h2", { text: p.name }),
       el("p", { class: "kind" }, swatch, word("kind", p.kind)),
       p.description ? el("p", { class: "description", text: p.description }) : null,
@@ -519,7 +538,7 @@
       p.actions.edges.length ? actions : el("p", { class: "empty", text: "Aucune action." }), more(p.actions),
       el("h3", { text: "Liens sur cette carte (" + neighbours.length + ")" }),
       neighbours.length ? nlist : el("p", { class: "empty", text: "Aucun lien avec les filtres choisis." }),
-    );
+    ].filter((x) => x));
     card.dataset.state = "ready";
   }
 
@@ -582,6 +601,9 @@
       loadMap();
     });
     $("f-colour").addEventListener("change", recolour);
+    // Sizes and positions come from the server: changing them asks again.
+    $("f-size").addEventListener("change", loadMap);
+    $("f-layout").addEventListener("change", loadMap);
     $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search($("search").value); });
     $("zoom-in").addEventListener("click", () => state.svg && zoom(1 / 1.3));
     $("zoom-out").addEventListener("click", () => state.svg && zoom(1.3));

@@ -26,8 +26,14 @@ const VOCAB_SLOT: &str = "{{VOCAB}}";
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/map", get(index))
-        .route("/map/map.js", get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }))
-        .route("/map/map.css", get(|| async { asset(STYLE, "text/css; charset=utf-8") }))
+        .route(
+            "/map/map.js",
+            get(|| async { asset(SCRIPT, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/map/map.css",
+            get(|| async { asset(STYLE, "text/css; charset=utf-8") }),
+        )
 }
 
 /// The GraphQL names of the closed lists the filters offer, taken from the
