@@ -24,10 +24,12 @@ use maillage::domain::access::Role;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-/// The first of the candidates that exists, or a `PATH` lookup of `name`.
+/// The program named by the environment variable `env` when it is set (and
+/// exists), else the first of the candidates that exists, else a `PATH`
+/// lookup of `name`.
 fn find_program(env: &str, candidates: &[&str], name: &str) -> Option<PathBuf> {
     if let Ok(p) = std::env::var(env) {
-        return Some(PathBuf::from(p));
+        return Some(PathBuf::from(p)).filter(|p| p.exists());
     }
     candidates.iter().map(PathBuf::from).find(|p| p.exists()).or_else(|| {
         std::env::var_os("PATH")
