@@ -298,10 +298,40 @@ async fn the_map_page_filters_draws_and_shows_a_partners_card() {
     let assos = reference_map(&app, Some(&key), json!({ "partnerKinds": ["ASSO"] })).await;
     assert_eq!(page_ids(&c).await, ids(&assos));
 
-    // --- Then by territory (a commune and what lies inside it), all kinds again.
+    // --- Actions on youth only, linked through relations and actions (not
+    // shared networks): the partners taking part in one, as the API says.
     js(
         &c,
-        "for (const o of document.getElementById('f-kinds').options) o.selected = false; return null;",
+        "for (const o of document.getElementById('f-kinds').options) o.selected = false;
+         for (const o of document.getElementById('f-themes').options) o.selected = (o.value === 'YOUTH');
+         document.querySelector('#f-via input[value=NETWORK]').checked = false;
+         return null;",
+    )
+    .await;
+    let g = generation(&c).await;
+    c.find(Locator::Id("apply")).await.unwrap().click().await.unwrap();
+    wait_redrawn(&c, g, "the map of youth actions").await;
+    let youth = reference_map(
+        &app,
+        Some(&key),
+        json!({ "themes": ["YOUTH"], "via": ["RELATION", "ACTION"] }),
+    )
+    .await;
+    assert_eq!(page_ids(&c).await, ids(&youth), "the youth map is the API's");
+    assert!(!ids(&youth).is_empty() && ids(&youth).len() < ids(&full).len());
+    let drawn_edges = js(&c, "return document.querySelectorAll('#map line.edge').length;").await;
+    assert_eq!(
+        drawn_edges.as_u64().unwrap() as usize,
+        youth["edges"].as_array().unwrap().len()
+    );
+
+    // --- Then by territory (a commune and what lies inside it), every theme
+    // and link again.
+    js(
+        &c,
+        "for (const o of document.getElementById('f-themes').options) o.selected = false;
+         document.querySelector('#f-via input[value=NETWORK]').checked = true;
+         return null;",
     )
     .await;
     let florange = gql(
