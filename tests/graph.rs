@@ -444,6 +444,39 @@ async fn graph_answers_agree_with_the_sql_scoped_api_on_the_demo() {
             }
         }
     }
+    // A territory filter keeps the partners the SQL filter keeps.
+    let t = json!({ "territory": { "ref": "epci-245701222" } });
+    let m = data(&app, Some(&admin), MAP, json!({ "f": t })).await;
+    let nodes: BTreeSet<String> = m["networkMap"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    let d = data(
+        &app,
+        Some(&admin),
+        "query($f: PartnerFilter) { partners(first: 100, filter: $f) { totalCount nodes { id } } }",
+        json!({ "f": t }),
+    )
+    .await;
+    assert!(d["partners"]["totalCount"].as_u64().unwrap() <= 100);
+    let sql: BTreeSet<String> = d["partners"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!sql.is_empty());
+    assert_eq!(nodes, sql);
+    let r = post(
+        &app,
+        Some(&admin),
+        MAP,
+        json!({ "f": { "territory": { "ref": "nowhere" } } }),
+    )
+    .await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{r}");
     // The anonymous graph is smaller than the directorate's.
     let all = data(&app, Some(&admin), MAP, json!({})).await;
     let anon = data(&app, None, MAP, json!({})).await;

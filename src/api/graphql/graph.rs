@@ -41,11 +41,7 @@ pub struct GraphFilter {
 impl GraphFilter {
     async fn domain(&self, ctx: &Context<'_>) -> Result<g::Filter> {
         let territories = match &self.territory {
-            Some(t) => Some(
-                crate::storage::graph::territory_ids(db(ctx), &t.set()?)
-                    .await
-                    .map_err(internal)?,
-            ),
+            Some(t) => Some(territory_ids(ctx, t).await?),
             None => None,
         };
         Ok(g::Filter {
@@ -64,6 +60,17 @@ impl GraphFilter {
             },
         })
     }
+}
+
+/// The territories a scope names; an unknown territory is an error, not an empty map.
+async fn territory_ids(ctx: &Context<'_>, t: &TerritoryScope) -> Result<std::collections::HashSet<i64>> {
+    let set = crate::storage::graph::territory_ids(db(ctx), &t.set()?)
+        .await
+        .map_err(internal)?;
+    if set.is_empty() {
+        return Err(bad_input("`territory`: no territory has this id"));
+    }
+    Ok(set)
 }
 
 fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
@@ -657,9 +664,7 @@ impl GraphQuery {
         #[graphql(desc = "At most this many items per list (1 to 5000).", default = 100)] first: i32,
     ) -> Result<Gaps> {
         let first = range("first", first, 1, 5000)?;
-        let set = crate::storage::graph::territory_ids(db(ctx), &territory.set()?)
-            .await
-            .map_err(internal)?;
+        let set = territory_ids(ctx, &territory).await?;
         let filter = g::Filter {
             via: via.unwrap_or_default(),
             as_of: as_of.map(|d| d.0),

@@ -397,11 +397,17 @@ impl<'a> Ctx<'a> {
         let mut out = Vec::new();
         let mut sorted = nodes.to_vec();
         sorted.sort_unstable();
+        let mut m: BTreeMap<i64, Vec<Link>> = BTreeMap::new();
         for &u in &sorted {
-            for (q, links) in self.links(u) {
+            m.clear();
+            // Only the links to a later member of the set (each edge once).
+            self.for_each_link(u, |q, l| {
                 if q > u && set.contains(&q) {
-                    out.push(self.edge(u, q, &links));
+                    m.entry(q).or_default().push(l);
                 }
+            });
+            for (q, links) in &m {
+                out.push(self.edge(u, *q, links));
             }
         }
         out
