@@ -5,6 +5,7 @@ pub mod export;
 pub mod graphql;
 
 pub mod limits;
+pub mod map;
 pub mod persisted;
 pub mod rate;
 
@@ -134,6 +135,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/export/{file}", get(export_map))
+        .merge(map::routes())
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     if let Some(cors) = cors {
