@@ -160,7 +160,7 @@ pub struct AccessArgs {
     #[arg(long, env = "MAILLAGE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Deepest selection allowed in an operation.
-    #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 12)]
+    #[arg(long, env = "MAILLAGE_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: usize,
     /// Largest cost of an operation for admin, coordinator and analyst keys (a list field costs its page size times what it selects).
     #[arg(long, env = "MAILLAGE_MAX_COST", default_value_t = 500_000)]

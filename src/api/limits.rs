@@ -34,7 +34,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 12,
+            max_depth: 16,
             max_cost_staff: 500_000,
             max_cost_partner: 100_000,
             max_cost_anonymous: 50_000,
