@@ -426,7 +426,8 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
 }
 
 /// Says which limit a refused operation went over (async-graphql's own
-/// messages do not), and makes sure every error carries an `extensions.code`.
+/// messages do not); the schema's `Codes` extension has given every error
+/// its `extensions.code` already.
 fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
     for e in &mut resp.errors {
         if e.message == "Query is too complex." {
@@ -440,10 +441,6 @@ fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
                 "the query is nested deeper than the {} levels allowed",
                 limits.max_depth
             );
-        }
-        let x = e.extensions.get_or_insert_with(Default::default);
-        if x.get("code").is_none() {
-            x.set("code", "BAD_USER_INPUT");
         }
     }
 }

@@ -55,17 +55,20 @@ pub struct AuditEntry {
 
 node_connection!(AuditEntryConnection, AuditEntryEdge, AuditEntry, "audit entry");
 
-/// The names the log may give a record type: the GraphQL type's and the table's.
+/// The names the log may give a record type: the GraphQL type's and the
+/// table's (as the entities name it).
 fn record_types(kind: Kind) -> [&'static str; 2] {
+    use crate::storage::entity::*;
+    use sea_orm::EntityName;
     let table = match kind {
-        Kind::Territory => "territories",
-        Kind::Partner => "partners",
-        Kind::Contact => "contacts",
-        Kind::Network => "networks",
-        Kind::Membership => "memberships",
-        Kind::Action => "actions",
-        Kind::Participation => "action_partners",
-        Kind::Relation => "relations",
+        Kind::Territory => territory::Entity.table_name(),
+        Kind::Partner => partner::Entity.table_name(),
+        Kind::Contact => contact::Entity.table_name(),
+        Kind::Network => network::Entity.table_name(),
+        Kind::Membership => membership::Entity.table_name(),
+        Kind::Action => action::Entity.table_name(),
+        Kind::Participation => action_partner::Entity.table_name(),
+        Kind::Relation => relation::Entity.table_name(),
     };
     [kind.prefix(), table]
 }
