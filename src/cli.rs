@@ -360,14 +360,14 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ExportMap { format, out, params } => {
             let db = storage::open(&url).await?;
             let graph = crate::domain::graph::Graph::new(db.clone());
-            let map = match api::export::build_map(&db, &graph, &storage::Scope::All, &params).await? {
+            let (p, map) = match api::export::build_map(&db, &graph, &storage::Scope::All, &params).await? {
                 Ok(m) => m,
                 Err(msg) => {
                     eprintln!("error: {msg}");
                     return Ok(ExitCode::from(2));
                 }
             };
-            let text = api::export::render(&map, format);
+            let text = api::export::render(&p, &map, format);
             match &out {
                 Some(path) => {
                     std::fs::write(path, text).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?

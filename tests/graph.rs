@@ -87,7 +87,7 @@ fn a_path_has_known_paths_betweenness_and_brokers() {
     let path = g::shortest_path(&p, &Scope::All, &f, 1, 4).unwrap();
     assert_eq!(path.nodes.iter().map(|n| n.id).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
     assert_eq!(path.steps.len(), 3);
-    assert_eq!(path.steps[0].why(), vec!["convention relation"]);
+    assert_eq!(path.steps[0].why(&p), vec!["convention relation"]);
     let a = analysis(&p);
     assert_eq!(a.degree(), vec![1.0, 2.0, 2.0, 1.0]);
     // Node 2 lies on 1–3 and 1–4: 2 of the 3 pairs not involving it.
@@ -102,7 +102,7 @@ fn a_path_has_known_paths_betweenness_and_brokers() {
         vec![(2, 2), (3, 2)]
     );
     assert_eq!(br.bridges.len(), 3, "every link of a path is a bridge");
-    let n = g::neighbourhood(&p, &Scope::All, &f, 1, 2, 100).unwrap();
+    let n = g::neighbourhood(&p, &Scope::All, &f, 1, 2, 100, true).unwrap();
     assert_eq!(
         n.nodes.iter().map(|x| (x.0.id, x.1)).collect::<Vec<_>>(),
         vec![(1, 0), (2, 1), (3, 2)]
@@ -225,10 +225,10 @@ fn edges_count_what_links_the_pair_and_say_why() {
     // The network, and two actions (the cancelled one links nobody).
     assert_eq!(e.weight, 3.0);
     assert_eq!(
-        e.why(),
+        e.why(&p),
         vec!["both sit in CISPD du Val since 2019", "co-run 2 actions on youth"]
     );
-    assert_eq!(e.kinds(), vec![Via::Action, Via::Network]);
+    assert_eq!(e.kinds(&p), vec![Via::Action, Via::Network]);
     // via: only what was asked.
     let f = Filter {
         via: vec![Via::Network],

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::fmt::Write;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
@@ -114,7 +115,7 @@ pub async fn build_map(
     graph: &Graph,
     scope: &Scope,
     q: &MapParams,
-) -> Result<Result<g::NetworkMap, String>, storage::StorageError> {
+) -> Result<Result<(Arc<g::Projection>, g::NetworkMap), String>, storage::StorageError> {
     let p = graph.snapshot().await?;
     let territories = match &q.territory {
         Some(t) => {
@@ -187,10 +188,11 @@ pub async fn build_map(
         Err(e) => return Ok(Err(e)),
     };
     let scope = scope.clone();
-    let map = tokio::task::spawn_blocking(move || g::network_map(&p, &scope, &filter, opts))
+    let proj = p.clone();
+    let map = tokio::task::spawn_blocking(move || g::network_map(&proj, &scope, &filter, opts))
         .await
         .map_err(|e| storage::StorageError::Integrity(format!("map computation failed: {e}")))?;
-    Ok(Ok(map))
+    Ok(Ok((p, map)))
 }
 
 /// A colour per partner kind (a fixed palette, so files are stable).
@@ -234,8 +236,8 @@ fn refs(m: &g::NetworkMap) -> std::collections::HashMap<i64, &str> {
     m.nodes.iter().map(|n| (n.node.id, n.node.r#ref.as_str())).collect()
 }
 
-fn kind_of(e: &g::Edge) -> &'static str {
-    match e.kinds()[0] {
+fn kind_of(p: &g::Projection, e: &g::Edge) -> &'static str {
+    match e.kinds(p)[0] {
         Via::Relation => "relation",
         Via::Network => "network",
         Via::Action => "action",
@@ -243,16 +245,16 @@ fn kind_of(e: &g::Edge) -> &'static str {
 }
 
 /// Renders a map in a format.
-pub fn render(m: &g::NetworkMap, f: Format) -> String {
+pub fn render(p: &g::Projection, m: &g::NetworkMap, f: Format) -> String {
     match f {
-        Format::Gexf => gexf(m),
-        Format::Graphml => graphml(m),
-        Format::Cyjs => cyjs(m),
-        Format::Json => graphology(m),
+        Format::Gexf => gexf(p, m),
+        Format::Graphml => graphml(p, m),
+        Format::Cyjs => cyjs(p, m),
+        Format::Json => graphology(p, m),
     }
 }
 
-fn gexf(m: &g::NetworkMap) -> String {
+fn gexf(p: &g::Projection, m: &g::NetworkMap) -> String {
     let r = refs(m);
     let mut o = String::new();
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -288,14 +290,15 @@ fn gexf(m: &g::NetworkMap) -> String {
             esc(r[&e.a]),
             esc(r[&e.b]),
             e.weight,
-            kind_of(e),
-            esc(&e.why().join("; ")),
+            kind_of(p, e),
+            esc(&e.why(p).join("; ")),
         );
         // Spells only when every reason is dated: an undated link has
         // always been there.
-        if e.reasons.iter().all(|x| x.since.is_some() || x.until.is_some()) {
+        let reasons = e.reasons(p);
+        if reasons.iter().all(|x| x.since.is_some() || x.until.is_some()) {
             o.push_str("        <spells>");
-            for x in &e.reasons {
+            for x in &reasons {
                 o.push_str("<spell");
                 if let Some(s) = x.since {
                     let _ = write!(o, " start=\"{s}\"");
@@ -313,7 +316,7 @@ fn gexf(m: &g::NetworkMap) -> String {
     o
 }
 
-fn graphml(m: &g::NetworkMap) -> String {
+fn graphml(p: &g::Projection, m: &g::NetworkMap) -> String {
     let r = refs(m);
     let mut o = String::new();
     o.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -357,16 +360,16 @@ fn graphml(m: &g::NetworkMap) -> String {
             "    <edge id=\"e{i}\" source=\"{}\" target=\"{}\"><data key=\"ekind\">{}</data><data key=\"weight\">{}</data><data key=\"why\">{}</data></edge>",
             esc(r[&e.a]),
             esc(r[&e.b]),
-            kind_of(e),
+            kind_of(p, e),
             e.weight,
-            esc(&e.why().join("; "))
+            esc(&e.why(p).join("; "))
         );
     }
     o.push_str("  </graph>\n</graphml>\n");
     o
 }
 
-fn cyjs(m: &g::NetworkMap) -> String {
+fn cyjs(p: &g::Projection, m: &g::NetworkMap) -> String {
     let r = refs(m);
     let nodes: Vec<serde_json::Value> = m
         .nodes
@@ -389,7 +392,7 @@ fn cyjs(m: &g::NetworkMap) -> String {
             serde_json::json!({
                 "data": {
                     "id": format!("e{i}"), "source": r[&e.a], "target": r[&e.b],
-                    "kind": kind_of(e), "weight": e.weight, "why": e.why(),
+                    "kind": kind_of(p, e), "weight": e.weight, "why": e.why(p),
                 }
             })
         })
@@ -397,7 +400,7 @@ fn cyjs(m: &g::NetworkMap) -> String {
     serde_json::json!({ "elements": { "nodes": nodes, "edges": edges } }).to_string()
 }
 
-fn graphology(m: &g::NetworkMap) -> String {
+fn graphology(p: &g::Projection, m: &g::NetworkMap) -> String {
     let r = refs(m);
     let nodes: Vec<serde_json::Value> = m
         .nodes
@@ -421,7 +424,7 @@ fn graphology(m: &g::NetworkMap) -> String {
         .map(|(i, e)| {
             serde_json::json!({
                 "key": format!("e{i}"), "source": r[&e.a], "target": r[&e.b], "undirected": true,
-                "attributes": { "kind": kind_of(e), "weight": e.weight, "why": e.why() },
+                "attributes": { "kind": kind_of(p, e), "weight": e.weight, "why": e.why(p) },
             })
         })
         .collect();

@@ -237,12 +237,12 @@ async fn export_map(
         Err(e) => return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e),
     };
     match export::build_map(&app.db, &app.graph, &principal.scope(), &params).await {
-        Ok(Ok(map)) => (
+        Ok(Ok((p, map))) => (
             [
                 (header::CONTENT_TYPE, format.content_type().to_owned()),
                 (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
             ],
-            export::render(&map, format),
+            export::render(&p, &map, format),
         )
             .into_response(),
         Ok(Err(msg)) => refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &msg),

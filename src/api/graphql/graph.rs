@@ -169,35 +169,47 @@ pub struct LinkReason {
 }
 
 /// A link between two partners of a graph answer, with why they are linked.
-#[derive(SimpleObject)]
+///
+/// Holds the links by reference and the projection they come from: the
+/// sentences and reasons are spelled out only when selected (a map has
+/// hundreds of thousands of edges).
 pub struct GraphEdge {
-    /// One end (the partner with the smaller id): its global id.
-    source: ID,
-    /// The other end: its global id.
-    target: ID,
-    /// The strongest kind of link between them.
-    kind: Via,
-    /// Every kind of link between them, strongest first.
-    kinds: Vec<Via>,
-    /// How much links them: each relation its weight, each shared network or action 1.
-    weight: f64,
-    /// Why they are linked, in sentences ("both sit in CISPD du Val de Fensch since 2019", "co-run 3 actions on youth").
-    why: Vec<String>,
-    /// Why they are linked, record by record.
-    reasons: Vec<LinkReason>,
+    p: Arc<g::Projection>,
+    e: g::Edge,
 }
 
-fn edge(e: &g::Edge) -> GraphEdge {
-    let kinds = e.kinds();
-    GraphEdge {
-        source: ids::encode(Kind::Partner, e.a),
-        target: ids::encode(Kind::Partner, e.b),
-        kind: kinds[0],
-        why: e.why(),
-        weight: e.weight,
-        reasons: e
-            .reasons
-            .iter()
+/// A link between two partners of a graph answer, with why they are linked.
+#[Object]
+impl GraphEdge {
+    /// One end (the partner with the smaller id): its global id.
+    async fn source(&self) -> ID {
+        ids::encode(Kind::Partner, self.e.a)
+    }
+    /// The other end: its global id.
+    async fn target(&self) -> ID {
+        ids::encode(Kind::Partner, self.e.b)
+    }
+    /// The strongest kind of link between them.
+    async fn kind(&self) -> Via {
+        self.e.kinds(&self.p)[0]
+    }
+    /// Every kind of link between them, strongest first.
+    async fn kinds(&self) -> Vec<Via> {
+        self.e.kinds(&self.p)
+    }
+    /// How much links them: each relation its weight, each shared network or action 1.
+    async fn weight(&self) -> f64 {
+        self.e.weight
+    }
+    /// Why they are linked, in sentences ("both sit in CISPD du Val de Fensch since 2019", "co-run 3 actions on youth").
+    async fn why(&self) -> Vec<String> {
+        self.e.why(&self.p)
+    }
+    /// Why they are linked, record by record.
+    async fn reasons(&self) -> Vec<LinkReason> {
+        self.e
+            .reasons(&self.p)
+            .into_iter()
             .map(|r| LinkReason {
                 via: r.via,
                 record: ids::encode(
@@ -208,15 +220,18 @@ fn edge(e: &g::Edge) -> GraphEdge {
                     },
                     r.record,
                 ),
-                label: r.label.clone(),
-                detail: r.detail.clone(),
+                label: r.label,
+                detail: r.detail,
                 since: r.since.map(Date),
                 until: r.until.map(Date),
                 weight: r.weight,
             })
-            .collect(),
-        kinds,
+            .collect()
     }
+}
+
+fn edges(p: &Arc<g::Projection>, es: Vec<g::Edge>) -> Vec<GraphEdge> {
+    es.into_iter().map(|e| GraphEdge { p: p.clone(), e }).collect()
 }
 
 /// The partners around one, and the edges between them.
@@ -241,11 +256,11 @@ pub struct GraphPath {
     steps: Vec<GraphEdge>,
 }
 
-fn path(p: &g::PathAnswer) -> GraphPath {
+fn path(proj: &Arc<g::Projection>, p: g::PathAnswer) -> GraphPath {
     GraphPath {
         length: p.steps.len() as i32,
         nodes: p.nodes.iter().map(node).collect(),
-        steps: p.steps.iter().map(edge).collect(),
+        steps: edges(proj, p.steps),
     }
 }
 
@@ -437,10 +452,10 @@ impl GraphQuery {
         #[graphql(desc = "Neighbours of these kinds only.")] partner_kinds: Option<Vec<PartnerKind>>,
         #[graphql(desc = "Neighbours based in or serving this territory only.")] territory: Option<TerritoryScope>,
         #[graphql(desc = "The network as of this day.")] as_of: Option<Date>,
-        #[graphql(desc = "At most this many partners (1 to 5000).", default = 500)] limit: i32,
+        #[graphql(desc = "At most this many partners (1 to 20000).", default = 500)] limit: i32,
     ) -> Result<Option<Neighbourhood>> {
         let depth = range("depth", depth, 1, 3)? as u32;
-        let limit = range("limit", limit, 1, 5000)?;
+        let limit = range("limit", limit, 1, 20_000)?;
         let center = ids::expect(Kind::Partner, "partner", &partner)?;
         let filter = GraphFilter {
             via,
@@ -452,7 +467,11 @@ impl GraphQuery {
         .domain(ctx)
         .await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
-        let n = blocking(move || g::neighbourhood(&p, &s, &filter, center, depth, limit)).await?;
+        // The edges among hundreds of partners are most of the work: only
+        // when they are selected.
+        let with_edges = ctx.look_ahead().field("edges").exists();
+        let proj = p.clone();
+        let n = blocking(move || g::neighbourhood(&proj, &s, &filter, center, depth, limit, with_edges)).await?;
         Ok(n.map(|n| Neighbourhood {
             nodes: n
                 .nodes
@@ -462,7 +481,7 @@ impl GraphQuery {
                     distance: Some(*d),
                 })
                 .collect(),
-            edges: n.edges.iter().map(edge).collect(),
+            edges: edges(&p, n.edges),
             truncated: n.truncated,
         }))
     }
@@ -489,8 +508,9 @@ impl GraphQuery {
         .domain(ctx)
         .await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
-        let r = blocking(move || g::shortest_path(&p, &s, &filter, a, b)).await?;
-        Ok(r.as_ref().map(path))
+        let proj = p.clone();
+        let r = blocking(move || g::shortest_path(&proj, &s, &filter, a, b)).await?;
+        Ok(r.map(|r| path(&p, r)))
     }
 
     /// Up to `max` alternative ways from one partner to another, shortest first (simple paths, Yen's algorithm).
@@ -517,8 +537,9 @@ impl GraphQuery {
         .domain(ctx)
         .await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
-        let r = blocking(move || g::paths(&p, &s, &filter, a, b, k)).await?;
-        Ok(r.iter().map(path).collect())
+        let proj = p.clone();
+        let r = blocking(move || g::paths(&proj, &s, &filter, a, b, k)).await?;
+        Ok(r.into_iter().map(|r| path(&p, r)).collect())
     }
 
     /// A map of the partner network, laid out on the server (deterministic for a seed), with sizes from a centrality and Louvain communities: ready to draw.
@@ -548,8 +569,9 @@ impl GraphQuery {
             limit,
             size_by,
         };
-        let m = blocking(move || g::network_map(&p, &s, &filter, opts)).await?;
-        Ok(map_answer(&m))
+        let proj = p.clone();
+        let m = blocking(move || g::network_map(&proj, &s, &filter, opts)).await?;
+        Ok(map_answer(&p, m))
     }
 
     /// Degree, weighted degree, betweenness, PageRank and community of every partner a filter keeps, the most central first.
@@ -630,7 +652,8 @@ impl GraphQuery {
         let first = range("first", first, 1, 5000)?;
         let filter = filter.unwrap_or_default().domain(ctx).await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
-        let b = blocking(move || g::brokers(&p, &s, &filter)).await?;
+        let proj = p.clone();
+        let b = blocking(move || g::brokers(&proj, &s, &filter)).await?;
         Ok(Brokers {
             partners: b
                 .partners
@@ -641,7 +664,7 @@ impl GraphQuery {
                     pieces: *k as i32,
                 })
                 .collect(),
-            bridges: b.bridges.iter().take(first).map(edge).collect(),
+            bridges: edges(&p, b.bridges.into_iter().take(first).collect()),
         })
     }
 
@@ -701,7 +724,7 @@ async fn territories(ctx: &Context<'_>, ids: &[i64], first: usize) -> Result<Vec
         .collect())
 }
 
-fn map_answer(m: &g::NetworkMap) -> NetworkMap {
+fn map_answer(p: &Arc<g::Projection>, m: g::NetworkMap) -> NetworkMap {
     NetworkMap {
         nodes: m
             .nodes
@@ -720,7 +743,7 @@ fn map_answer(m: &g::NetworkMap) -> NetworkMap {
                 partner_id: n.node.id,
             })
             .collect(),
-        edges: m.edges.iter().map(edge).collect(),
+        edges: edges(p, m.edges),
         total: m.total as i32,
         communities: m.communities as i32,
         modularity: m.modularity,

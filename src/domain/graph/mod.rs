@@ -17,6 +17,7 @@
 //! projection; an import rebuilds it.
 
 pub mod algo;
+pub mod compiled;
 pub mod projection;
 pub mod query;
 pub mod view;
@@ -132,6 +133,14 @@ impl Graph {
             }
         }
         txn.commit().await?;
+        // Derive the walks' compact form before publishing, off the
+        // runtime's threads (a second or so for all of France).
+        let p = tokio::task::spawn_blocking(move || {
+            p.compiled();
+            p
+        })
+        .await
+        .map_err(|e| StorageError::Integrity(format!("graph rebuild interrupted: {e}")))?;
         let mut s = self.0.state.write().expect("graph lock");
         s.projection = Arc::new(p);
         s.seq = seq;
@@ -176,6 +185,13 @@ impl Graph {
             }
         }
         s.seq = newest;
+        let p = s.projection.clone();
+        drop(s);
+        // The edit dropped the compact form: derive it again now rather
+        // than in the next reader's request.
+        tokio::task::spawn_blocking(move || {
+            p.compiled();
+        });
         Ok(())
     }
 }

@@ -9,9 +9,11 @@
 //! here, never a clique of derived edges.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 
+use super::compiled::Compiled;
 use crate::model::*;
 use crate::storage::Scope;
 use crate::storage::graph::*;
@@ -85,10 +87,19 @@ pub struct Projection {
     pub network_members: BTreeMap<i64, BTreeSet<i64>>,
     /// Action id → its participation rows.
     pub action_members: BTreeMap<i64, BTreeSet<i64>>,
+    /// The compact form the walks use, derived on first use; every change
+    /// drops it (a clone shares it until then).
+    compiled: OnceLock<Arc<Compiled>>,
 }
 
 impl Projection {
+    /// The compact form of the current rows (built now if it is not yet).
+    pub fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| Arc::new(Compiled::build(self)))
+    }
+
     pub fn insert(&mut self, row: GraphRow) {
+        self.compiled = OnceLock::new();
         match row {
             GraphRow::Partner(r) => {
                 self.by_partner.entry(r.id).or_default();
@@ -139,6 +150,7 @@ impl Projection {
 
     /// Removes a row of `table`, and what the database cascades with it.
     pub fn remove(&mut self, table: &str, id: i64) {
+        self.compiled = OnceLock::new();
         match table {
             "partners" => {
                 self.partners.remove(&id);

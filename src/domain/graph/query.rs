@@ -65,8 +65,9 @@ pub struct Neighbourhood {
     pub truncated: bool,
 }
 
-/// The partners around `center`, up to `depth` links away, and every edge
-/// among them. `None` when the viewer does not see `center`.
+/// The partners around `center`, up to `depth` links away, and (when
+/// `with_edges`) every edge among them. `None` when the viewer does not see
+/// `center`.
 pub fn neighbourhood(
     p: &Projection,
     scope: &Scope,
@@ -74,6 +75,7 @@ pub fn neighbourhood(
     center: i64,
     depth: u32,
     limit: usize,
+    with_edges: bool,
 ) -> Option<Neighbourhood> {
     let ctx = Ctx::new(p, scope, filter);
     if !ctx.sees_partner(center) {
@@ -82,7 +84,7 @@ pub fn neighbourhood(
     let (nodes, truncated) = ctx.neighbourhood(center, depth, limit.max(1));
     let ids: Vec<i64> = nodes.iter().map(|n| n.0).collect();
     Some(Neighbourhood {
-        edges: ctx.edges_among(&ids),
+        edges: if with_edges { ctx.edges_among(&ids) } else { vec![] },
         nodes: nodes.into_iter().map(|(id, d)| (info(p, id), d)).collect(),
         truncated,
     })

@@ -4,15 +4,24 @@
 //! An edge between two partners exists when something the viewer may see
 //! links them: a relation, a network both sit in, an action both take part
 //! in (`via` chooses which count; `asOf` keeps what was running that day).
-//! Everything here walks the projection in id order, so answers are
-//! deterministic.
+//!
+//! The walks run on the projection's compact form ([`Compiled`]) and go
+//! through networks and actions as *hubs*: a network of 300 members is a
+//! clique of 44 850 partner pairs, but a breadth-first search needs to open
+//! it only once (every member is one link from whoever entered it first),
+//! so a neighbourhood or a path costs the incidences it crosses, not the
+//! cliques. Whether a link exists decomposes into tests on each side
+//! (the hub is seen and running; each membership is active that day; the
+//! partner passes the filter), which is what makes opening a hub once
+//! exact. Everything walks in id order, so answers are deterministic.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use chrono::{Datelike, NaiveDate};
 
-use super::projection::{Projection, within};
+use super::compiled::{Compiled, Day, day};
+use super::projection::{Projection, Vis};
 use crate::model::*;
 use crate::storage::Scope;
 
@@ -82,21 +91,35 @@ pub struct Reason {
     pub weight: f64,
 }
 
-/// An edge of the partner graph (`a < b`), with what makes it.
+/// An edge of the partner graph (`a < b`), with what makes it: the links,
+/// by reference. The reasons are spelled out only when asked (a map of a
+/// department has hundreds of thousands of edges, and most answers never
+/// read their sentences).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edge {
     pub a: i64,
     pub b: i64,
     pub weight: f64,
-    pub reasons: Vec<Reason>,
+    /// Sorted, each once.
+    pub links: Vec<Link>,
 }
 
 impl Edge {
+    /// Each link spelled out.
+    pub fn reasons(&self, p: &Projection) -> Vec<Reason> {
+        self.links.iter().map(|l| reason(p, *l)).collect()
+    }
+
     /// The kinds of links it has, strongest first (the first is "its kind").
-    pub fn kinds(&self) -> Vec<Via> {
+    pub fn kinds(&self, p: &Projection) -> Vec<Via> {
         let mut w: BTreeMap<Via, f64> = BTreeMap::new();
-        for r in &self.reasons {
-            *w.entry(r.via).or_default() += r.weight;
+        for l in &self.links {
+            let (via, weight) = match l {
+                Link::Relation(r) => (Via::Relation, p.relations.get(r).map_or(1.0, |r| r.weight)),
+                Link::Network { .. } => (Via::Network, 1.0),
+                Link::Action(_) => (Via::Action, 1.0),
+            };
+            *w.entry(via).or_default() += weight;
         }
         let mut v: Vec<(Via, f64)> = w.into_iter().collect();
         v.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
@@ -105,39 +128,44 @@ impl Edge {
 
     /// Sentences saying why the two are linked: one per relation, one per
     /// network, one per theme of shared actions.
-    pub fn why(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut actions: BTreeMap<&str, Vec<&Reason>> = BTreeMap::new();
-        for r in &self.reasons {
-            match r.via {
-                Via::Relation => out.push(format!(
-                    "{} relation{}{}",
-                    r.detail,
-                    period(r.since, r.until),
-                    if r.weight != 1.0 {
-                        format!(" (weight {})", r.weight)
-                    } else {
-                        String::new()
-                    }
-                )),
-                Via::Network => out.push(match (r.since, r.until) {
-                    (_, Some(_)) => format!("both sat in {}{}", r.label, period(r.since, r.until)),
-                    (Some(_), None) => format!("both sit in {}{}", r.label, period(r.since, None)),
-                    (None, None) => format!("both sit in {}", r.label),
-                }),
-                Via::Action => actions.entry(r.detail.as_str()).or_default().push(r),
-            }
-        }
-        for (theme, rs) in actions {
-            let theme = theme.replace('_', " ");
-            out.push(if rs.len() == 1 {
-                format!("co-run 1 action on {theme}: {}", rs[0].label)
-            } else {
-                format!("co-run {} actions on {theme}", rs.len())
-            });
-        }
-        out
+    pub fn why(&self, p: &Projection) -> Vec<String> {
+        why(&self.reasons(p))
     }
+}
+
+/// The sentences of [`Edge::why`], from its reasons.
+pub fn why(reasons: &[Reason]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut actions: BTreeMap<&str, Vec<&Reason>> = BTreeMap::new();
+    for r in reasons {
+        match r.via {
+            Via::Relation => out.push(format!(
+                "{} relation{}{}",
+                r.detail,
+                period(r.since, r.until),
+                if r.weight != 1.0 {
+                    format!(" (weight {})", r.weight)
+                } else {
+                    String::new()
+                }
+            )),
+            Via::Network => out.push(match (r.since, r.until) {
+                (_, Some(_)) => format!("both sat in {}{}", r.label, period(r.since, r.until)),
+                (Some(_), None) => format!("both sit in {}{}", r.label, period(r.since, None)),
+                (None, None) => format!("both sit in {}", r.label),
+            }),
+            Via::Action => actions.entry(r.detail.as_str()).or_default().push(r),
+        }
+    }
+    for (theme, rs) in actions {
+        let theme = theme.replace('_', " ");
+        out.push(if rs.len() == 1 {
+            format!("co-run 1 action on {theme}: {}", rs[0].label)
+        } else {
+            format!("co-run {} actions on {theme}", rs.len())
+        });
+    }
+    out
 }
 
 fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> String {
@@ -149,50 +177,139 @@ fn period(since: Option<NaiveDate>, until: Option<NaiveDate>) -> String {
     }
 }
 
+/// A link spelled out.
+pub fn reason(p: &Projection, l: Link) -> Reason {
+    match l {
+        Link::Relation(id) => {
+            let r = &p.relations[&id];
+            Reason {
+                via: Via::Relation,
+                record: id,
+                label: r.kind.as_str().to_owned(),
+                detail: r.kind.as_str().to_owned(),
+                since: r.since,
+                until: r.until,
+                weight: r.weight,
+            }
+        }
+        Link::Network { network, a, b } => {
+            let n = &p.networks[&network];
+            let (ma, mb) = (&p.memberships[&a], &p.memberships[&b]);
+            // Together from the later start to the earlier end.
+            let since = ma.since.max(mb.since).or(n.started_on);
+            let until = match (ma.until, mb.until) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            }
+            .or(n.ended_on);
+            Reason {
+                via: Via::Network,
+                record: network,
+                label: n.name.clone(),
+                detail: n.kind.as_str().to_owned(),
+                since,
+                until,
+                weight: 1.0,
+            }
+        }
+        Link::Action(id) => {
+            let a = &p.actions[&id];
+            Reason {
+                via: Via::Action,
+                record: id,
+                label: a.title.clone(),
+                detail: a.theme.as_str().to_owned(),
+                since: a.started_on,
+                until: a.ended_on,
+                weight: 1.0,
+            }
+        }
+    }
+}
+
+/// "No position": not reached yet, not among the nodes asked about.
+const UNSEEN: u32 = u32::MAX;
+
 /// A question over the projection: who asks, and what counts.
 pub struct Ctx<'a> {
     pub p: &'a Projection,
+    pub c: &'a Compiled,
     pub scope: &'a Scope,
     pub filter: &'a Filter,
-    // Visibility of networks and actions for a restricted scope, computed
-    // once per question (it walks their members).
-    networks_seen: RefCell<HashMap<i64, bool>>,
-    actions_seen: RefCell<HashMap<i64, bool>>,
+    day: Option<Day>,
+    /// The viewer's own partner, as a position (a portal's scope).
+    me: Option<u32>,
+    /// No kind or territory filter: every partner is kept.
+    keeps_all: bool,
+    /// Per partner position: 0 not yet asked, 1 kept, 2 not.
+    kept: RefCell<Vec<u8>>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(p: &'a Projection, scope: &'a Scope, filter: &'a Filter) -> Self {
+        let c = p.compiled();
         Ctx {
             p,
+            c,
             scope,
             filter,
-            networks_seen: RefCell::default(),
-            actions_seen: RefCell::default(),
+            day: filter.as_of.map(day),
+            me: match scope {
+                Scope::Partner(id) => c.pos(*id),
+                _ => None,
+            },
+            keeps_all: filter.partner_kinds.is_none() && filter.territories.is_none(),
+            kept: RefCell::default(),
         }
     }
 
-    fn sees_network(&self, id: i64) -> bool {
-        if matches!(self.scope, Scope::All) {
-            return self.p.networks.contains_key(&id);
+    /// Whether the viewer may see a record of this visibility, given a test
+    /// of whether its own partner is one of the record's.
+    fn sees(&self, vis: Vis, involved: impl FnOnce(u32) -> bool) -> bool {
+        match (self.scope, vis) {
+            (Scope::All, _) | (_, Vis::Public) => true,
+            (Scope::Partner(_), Vis::Members) => self.me.is_some_and(involved),
+            _ => false,
         }
-        *self.networks_seen.borrow_mut().entry(id).or_insert_with(|| {
-            self.p
-                .networks
-                .get(&id)
-                .is_some_and(|n| self.p.sees_network(self.scope, n))
+    }
+
+    /// Whether hub `h` links its members for this question: the viewer sees
+    /// it, the filter counts it, and it was running that day.
+    fn hub_links(&self, h: u32) -> bool {
+        let hub = &self.c.hubs[h as usize];
+        let fl = self.filter;
+        match hub.action {
+            None => {
+                if !fl.counts(Via::Network) || fl.networks.as_ref().is_some_and(|s| !s.contains(&hub.id)) {
+                    return false;
+                }
+            }
+            Some((theme, status)) => {
+                if !fl.counts(Via::Action)
+                    || status == ActionStatus::Cancelled
+                    || fl.themes.as_ref().is_some_and(|t| !t.contains(&theme))
+                {
+                    return false;
+                }
+            }
+        }
+        if self.day.is_some_and(|d| d < hub.started || d > hub.ended) {
+            return false;
+        }
+        self.sees(hub.vis, |me| {
+            self.c.members(h).binary_search_by_key(&me, |m| m.at).is_ok()
         })
     }
 
-    fn sees_action(&self, id: i64) -> bool {
-        if matches!(self.scope, Scope::All) {
-            return self.p.actions.contains_key(&id);
-        }
-        *self.actions_seen.borrow_mut().entry(id).or_insert_with(|| {
-            self.p
-                .actions
-                .get(&id)
-                .is_some_and(|a| self.p.sees_action(self.scope, a))
-        })
+    /// Whether an incidence (a membership, a participation) is active that day.
+    fn active(&self, i: &super::compiled::Inc) -> bool {
+        self.day.is_none_or(|d| i.active(d))
+    }
+
+    fn relation_links(&self, u: u32, r: &super::compiled::Rel) -> bool {
+        self.filter.counts(Via::Relation)
+            && self.day.is_none_or(|d| r.since <= d && d <= r.until)
+            && self.sees(r.vis, |me| me == u || me == r.other)
     }
 
     /// Whether the viewer sees this partner at all.
@@ -223,147 +340,105 @@ impl<'a> Ctx<'a> {
         true
     }
 
-    /// Calls `f(other, link)` for every link of `id` that counts, to a
-    /// partner the filter keeps (in id order of the rows).
-    pub fn for_each_link(&self, id: i64, mut f: impl FnMut(i64, Link)) {
-        let (p, fl) = (self.p, self.filter);
-        let Some(inc) = p.by_partner.get(&id) else {
-            return;
-        };
-        let day = fl.as_of;
-        if fl.counts(Via::Relation) {
-            for rid in &inc.relations {
-                let r = &p.relations[rid];
-                if !p.sees_relation(self.scope, r) || day.is_some_and(|d| !within(r.since, r.until, d)) {
+    /// [`Self::keeps`] by position, remembered for the question.
+    fn keeps_at(&self, u: u32) -> bool {
+        if self.keeps_all {
+            return true;
+        }
+        let mut k = self.kept.borrow_mut();
+        if k.is_empty() {
+            k.resize(self.c.len(), 0);
+        }
+        if k[u as usize] == 0 {
+            k[u as usize] = if self.keeps(self.c.ids[u as usize]) { 1 } else { 2 };
+        }
+        k[u as usize] == 1
+    }
+
+    /// Calls `f(other, link, weight)` for every link of the partner at `u`
+    /// that counts, to a partner the filter keeps, pair by pair (a network
+    /// calls once per other member).
+    fn links_at(&self, u: u32, mut f: impl FnMut(u32, Link, f64)) {
+        let c = self.c;
+        for r in c.relations(u) {
+            if self.relation_links(u, r) && self.keeps_at(r.other) {
+                f(r.other, Link::Relation(r.row), r.weight);
+            }
+        }
+        for i in c.hubs_of(u) {
+            if !self.active(i) || !self.hub_links(i.at) {
+                continue;
+            }
+            let hub = c.hubs[i.at as usize].id;
+            let net = c.is_network(i.at);
+            for m in c.members(i.at) {
+                if m.at == u || !self.active(m) || !self.keeps_at(m.at) {
                     continue;
                 }
-                let q = if r.from_partner_id == id {
-                    r.to_partner_id
+                let link = if net {
+                    Link::Network {
+                        network: hub,
+                        a: i.row,
+                        b: m.row,
+                    }
                 } else {
-                    r.from_partner_id
+                    Link::Action(hub)
                 };
-                if self.keeps(q) {
-                    f(q, Link::Relation(*rid));
+                f(m.at, link, 1.0);
+            }
+        }
+    }
+
+    /// Calls `f(v)` for the partners one link from `u` (a partner may come
+    /// more than once). With `opened`, a hub already opened (by this search)
+    /// is skipped and the hubs opened now are marked: every member of a
+    /// hub is one link from whoever opens it first.
+    fn expand(&self, u: u32, mut opened: Option<&mut Vec<bool>>, mut f: impl FnMut(u32)) {
+        let c = self.c;
+        for r in c.relations(u) {
+            if self.relation_links(u, r) && self.keeps_at(r.other) {
+                f(r.other);
+            }
+        }
+        for i in c.hubs_of(u) {
+            if opened.as_ref().is_some_and(|o| o[i.at as usize]) || !self.active(i) || !self.hub_links(i.at) {
+                continue;
+            }
+            if let Some(o) = opened.as_mut() {
+                o[i.at as usize] = true;
+            }
+            for m in c.members(i.at) {
+                if m.at != u && self.active(m) && self.keeps_at(m.at) {
+                    f(m.at);
                 }
             }
         }
-        if fl.counts(Via::Network) {
-            for mid in &inc.memberships {
-                let m = &p.memberships[mid];
-                if fl.networks.as_ref().is_some_and(|s| !s.contains(&m.network_id)) || !self.sees_network(m.network_id)
-                {
-                    continue;
-                }
-                let n = &p.networks[&m.network_id];
-                if day.is_some_and(|d| !within(n.started_on, n.ended_on, d) || !within(m.since, m.until, d)) {
-                    continue;
-                }
-                for other in &p.network_members[&n.id] {
-                    let o = &p.memberships[other];
-                    if o.partner_id == id
-                        || day.is_some_and(|d| !within(o.since, o.until, d))
-                        || !self.keeps(o.partner_id)
-                    {
-                        continue;
-                    }
-                    f(
-                        o.partner_id,
-                        Link::Network {
-                            network: n.id,
-                            a: *mid,
-                            b: *other,
-                        },
-                    );
-                }
-            }
-        }
-        if fl.counts(Via::Action) {
-            for pid in &inc.participations {
-                let aid = p.participations[pid].action_id;
-                if !self.sees_action(aid) {
-                    continue;
-                }
-                let a = &p.actions[&aid];
-                if a.status == ActionStatus::Cancelled
-                    || fl.themes.as_ref().is_some_and(|t| !t.contains(&a.theme))
-                    || day.is_some_and(|d| !within(a.started_on, a.ended_on, d))
-                {
-                    continue;
-                }
-                for other in &p.action_members[&aid] {
-                    let q = p.participations[other].partner_id;
-                    if q != id && self.keeps(q) {
-                        f(q, Link::Action(aid));
-                    }
-                }
-            }
+    }
+
+    /// Calls `f(other, link)` for every link of `id` that counts, to a
+    /// partner the filter keeps.
+    pub fn for_each_link(&self, id: i64, mut f: impl FnMut(i64, Link)) {
+        if let Some(u) = self.c.pos(id) {
+            self.links_at(u, |v, l, _| f(self.c.ids[v as usize], l));
         }
     }
 
     /// The neighbours of `id`, in id order.
     pub fn neighbours(&self, id: i64) -> Vec<i64> {
+        let Some(u) = self.c.pos(id) else {
+            return vec![];
+        };
+        let mut opened = vec![false; self.c.hubs.len()];
         let mut v = Vec::new();
-        self.for_each_link(id, |q, _| v.push(q));
+        self.expand(u, Some(&mut opened), |x| v.push(x));
         v.sort_unstable();
         v.dedup();
-        v
+        v.into_iter().map(|x| self.c.ids[x as usize]).collect()
     }
 
-    /// The links of `id`, grouped by neighbour.
-    pub fn links(&self, id: i64) -> BTreeMap<i64, Vec<Link>> {
-        let mut m: BTreeMap<i64, Vec<Link>> = BTreeMap::new();
-        self.for_each_link(id, |q, l| m.entry(q).or_default().push(l));
-        m
-    }
-
+    /// A link spelled out.
     pub fn reason(&self, l: Link) -> Reason {
-        let p = self.p;
-        match l {
-            Link::Relation(id) => {
-                let r = &p.relations[&id];
-                Reason {
-                    via: Via::Relation,
-                    record: id,
-                    label: r.kind.as_str().to_owned(),
-                    detail: r.kind.as_str().to_owned(),
-                    since: r.since,
-                    until: r.until,
-                    weight: r.weight,
-                }
-            }
-            Link::Network { network, a, b } => {
-                let n = &p.networks[&network];
-                let (ma, mb) = (&p.memberships[&a], &p.memberships[&b]);
-                // Together from the later start to the earlier end.
-                let since = ma.since.max(mb.since).or(n.started_on);
-                let until = match (ma.until, mb.until) {
-                    (Some(x), Some(y)) => Some(x.min(y)),
-                    (x, y) => x.or(y),
-                }
-                .or(n.ended_on);
-                Reason {
-                    via: Via::Network,
-                    record: network,
-                    label: n.name.clone(),
-                    detail: n.kind.as_str().to_owned(),
-                    since,
-                    until,
-                    weight: 1.0,
-                }
-            }
-            Link::Action(id) => {
-                let a = &p.actions[&id];
-                Reason {
-                    via: Via::Action,
-                    record: id,
-                    label: a.title.clone(),
-                    detail: a.theme.as_str().to_owned(),
-                    since: a.started_on,
-                    until: a.ended_on,
-                    weight: 1.0,
-                }
-            }
-        }
+        reason(self.p, l)
     }
 
     /// The edge `a`–`b` built from its links.
@@ -371,69 +446,180 @@ impl<'a> Ctx<'a> {
         let mut links = links.to_vec();
         links.sort();
         links.dedup();
-        let reasons: Vec<Reason> = links.into_iter().map(|l| self.reason(l)).collect();
+        let weight = links
+            .iter()
+            .map(|l| match l {
+                Link::Relation(r) => self.p.relations.get(r).map_or(1.0, |r| r.weight),
+                _ => 1.0,
+            })
+            .sum();
         Edge {
             a: a.min(b),
             b: a.max(b),
-            weight: reasons.iter().map(|r| r.weight).sum(),
-            reasons,
+            weight,
+            links,
         }
     }
 
-    /// The edge between two partners, if they are linked.
+    /// The edge between two partners, if they are linked: the relations
+    /// of one naming the other, and the hubs both sit in (the two lists of
+    /// hubs are sorted, so this is a merge, not a walk of the cliques).
     pub fn edge_between(&self, a: i64, b: i64) -> Option<Edge> {
+        let c = self.c;
+        let (u, v) = (c.pos(a)?, c.pos(b)?);
+        if u == v || !self.keeps_at(v) {
+            return None;
+        }
         let mut links = Vec::new();
-        self.for_each_link(a, |q, l| {
-            if q == b {
-                links.push(l)
+        for r in c.relations(u) {
+            if r.other == v && self.relation_links(u, r) {
+                links.push(Link::Relation(r.row));
             }
-        });
+        }
+        let (hu, hv) = (c.hubs_of(u), c.hubs_of(v));
+        let (mut i, mut j) = (0, 0);
+        while i < hu.len() && j < hv.len() {
+            let (x, y) = (&hu[i], &hv[j]);
+            match x.at.cmp(&y.at) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    if self.active(x) && self.active(y) && self.hub_links(x.at) {
+                        let hub = c.hubs[x.at as usize].id;
+                        links.push(if c.is_network(x.at) {
+                            Link::Network {
+                                network: hub,
+                                a: x.row,
+                                b: y.row,
+                            }
+                        } else {
+                            Link::Action(hub)
+                        });
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
         (!links.is_empty()).then(|| self.edge(a, b, &links))
     }
 
-    /// Every edge among `nodes`.
-    pub fn edges_among(&self, nodes: &[i64]) -> Vec<Edge> {
-        let set: HashSet<i64> = nodes.iter().copied().collect();
-        let mut out = Vec::new();
-        let mut sorted = nodes.to_vec();
-        sorted.sort_unstable();
-        let mut m: BTreeMap<i64, Vec<Link>> = BTreeMap::new();
-        for &u in &sorted {
-            m.clear();
-            // Only the links to a later member of the set (each edge once).
-            self.for_each_link(u, |q, l| {
-                if q > u && set.contains(&q) {
-                    m.entry(q).or_default().push(l);
-                }
-            });
-            for (q, links) in &m {
-                out.push(self.edge(u, *q, links));
+    /// For each of `nodes` (partner ids, in the order given), the links to
+    /// the later ones in id order: `f(i, list)` gets the index of a node
+    /// and its `(j, link, weight)` with `nodes[j] > nodes[i]`, unsorted. A
+    /// hub's members among `nodes` are listed once, so this costs the pairs
+    /// it finds plus one pass over each hub touched.
+    pub fn pairs_among(&self, nodes: &[i64], mut f: impl FnMut(usize, &mut Vec<(usize, Link, f64)>)) {
+        let c = self.c;
+        // Position → index in `nodes`.
+        let mut at: Vec<u32> = vec![UNSEEN; c.len()];
+        for (k, id) in nodes.iter().enumerate() {
+            if let Some(u) = c.pos(*id) {
+                at[u as usize] = k as u32;
             }
         }
-        out
+        // Hub → its active, kept members among `nodes` (position, row), by position.
+        let mut inside: Vec<Option<Vec<(u32, i64)>>> = vec![None; c.hubs.len()];
+        let mut out: Vec<(usize, Link, f64)> = Vec::new();
+        for (k, id) in nodes.iter().enumerate() {
+            out.clear();
+            let Some(u) = c.pos(*id) else {
+                f(k, &mut out);
+                continue;
+            };
+            for r in c.relations(u) {
+                let j = at[r.other as usize];
+                if r.other > u && j != UNSEEN && self.relation_links(u, r) && self.keeps_at(r.other) {
+                    out.push((j as usize, Link::Relation(r.row), r.weight));
+                }
+            }
+            for i in c.hubs_of(u) {
+                if !self.active(i) || !self.hub_links(i.at) {
+                    continue;
+                }
+                let list = inside[i.at as usize].get_or_insert_with(|| {
+                    c.members(i.at)
+                        .iter()
+                        .filter(|m| at[m.at as usize] != UNSEEN && self.active(m) && self.keeps_at(m.at))
+                        .map(|m| (m.at, m.row))
+                        .collect()
+                });
+                let hub = c.hubs[i.at as usize].id;
+                let net = c.is_network(i.at);
+                // Members after `u` only: each pair once.
+                let from = list.partition_point(|m| m.0 <= u);
+                for &(v, row) in &list[from..] {
+                    let link = if net {
+                        Link::Network {
+                            network: hub,
+                            a: i.row,
+                            b: row,
+                        }
+                    } else {
+                        Link::Action(hub)
+                    };
+                    out.push((at[v as usize] as usize, link, 1.0));
+                }
+            }
+            f(k, &mut out);
+        }
+    }
+
+    /// Every edge among `nodes`, by `(a, b)`.
+    pub fn edges_among(&self, nodes: &[i64]) -> Vec<Edge> {
+        let mut sorted = nodes.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut edges = Vec::new();
+        self.pairs_among(&sorted, |i, list| {
+            list.sort_unstable_by_key(|x| (x.0, x.1));
+            for run in list.chunk_by(|x, y| x.0 == y.0) {
+                let mut links: Vec<Link> = run.iter().map(|x| x.1).collect();
+                links.dedup();
+                edges.push(Edge {
+                    a: sorted[i],
+                    b: sorted[run[0].0],
+                    weight: run.iter().map(|x| x.2).sum(),
+                    links,
+                });
+            }
+        });
+        edges
     }
 
     /// The partners within `depth` links of `center`, with their distance,
-    /// in BFS order; at most `limit` (then `true`: cut short).
+    /// in BFS order (each partner's new neighbours in id order); at most
+    /// `limit` (then `true`: cut short).
     pub fn neighbourhood(&self, center: i64, depth: u32, limit: usize) -> (Vec<(i64, u32)>, bool) {
-        let mut seen: HashMap<i64, u32> = HashMap::from([(center, 0)]);
+        let c = self.c;
         let mut out = vec![(center, 0)];
-        let mut queue = VecDeque::from([center]);
+        let Some(ci) = c.pos(center) else {
+            return (out, false);
+        };
+        let mut dist = vec![UNSEEN; c.len()];
+        dist[ci as usize] = 0;
+        let mut opened = vec![false; c.hubs.len()];
+        let mut queue = VecDeque::from([ci]);
+        let mut fresh = Vec::new();
         while let Some(u) = queue.pop_front() {
-            let d = seen[&u];
+            let d = dist[u as usize];
             if d == depth {
                 continue;
             }
-            for q in self.neighbours(u) {
-                if seen.contains_key(&q) {
-                    continue;
+            fresh.clear();
+            self.expand(u, Some(&mut opened), |v| {
+                if dist[v as usize] == UNSEEN {
+                    dist[v as usize] = d + 1;
+                    fresh.push(v);
                 }
+            });
+            fresh.sort_unstable();
+            for &v in &fresh {
                 if out.len() >= limit {
                     return (out, true);
                 }
-                seen.insert(q, d + 1);
-                out.push((q, d + 1));
-                queue.push_back(q);
+                out.push((c.ids[v as usize], d + 1));
+                queue.push_back(v);
             }
         }
         (out, false)
@@ -453,40 +639,69 @@ impl<'a> Ctx<'a> {
         if from == to {
             return Some(vec![from]);
         }
-        let ok = |u: i64, v: i64| !banned_nodes.contains(&v) && !banned_edges.contains(&(u.min(v), u.max(v)));
-        // node → (parent, distance), one map per side.
-        let mut side: [HashMap<i64, (i64, u32)>; 2] =
-            [HashMap::from([(from, (from, 0))]), HashMap::from([(to, (to, 0))])];
-        let mut frontier: [Vec<i64>; 2] = [vec![from], vec![to]];
+        let c = self.c;
+        let (f, t) = (c.pos(from)?, c.pos(to)?);
+        let ids = &c.ids;
+        let banned: HashSet<u32> = banned_nodes.iter().filter_map(|&x| c.pos(x)).collect();
+        let ok = |u: u32, v: u32| {
+            !banned.contains(&v) && {
+                let (a, b) = (ids[u as usize], ids[v as usize]);
+                !banned_edges.contains(&(a.min(b), a.max(b)))
+            }
+        };
+        // Position → (parent, distance), one array per side; a hub opened by
+        // a side is not opened again by it — unless some edges are banned,
+        // when a member may be out of reach from one entrant but not another.
+        let n = c.len();
+        let mut side: [Vec<(u32, u32)>; 2] = [vec![(UNSEEN, UNSEEN); n], vec![(UNSEEN, UNSEEN); n]];
+        side[0][f as usize] = (f, 0);
+        side[1][t as usize] = (t, 0);
+        let mark = banned_edges.is_empty();
+        let mut opened: [Vec<bool>; 2] = if mark {
+            [vec![false; c.hubs.len()], vec![false; c.hubs.len()]]
+        } else {
+            [vec![], vec![]]
+        };
+        let mut frontier: [Vec<u32>; 2] = [vec![f], vec![t]];
         loop {
             if frontier[0].is_empty() || frontier[1].is_empty() {
                 return None;
             }
             let s = if frontier[0].len() <= frontier[1].len() { 0 } else { 1 };
             let mut next = Vec::new();
-            let mut meet: Option<(u32, i64)> = None;
+            let mut meet: Option<(u32, i64, u32)> = None;
+            let (this, other) = if s == 0 {
+                let (a, b) = side.split_at_mut(1);
+                (&mut a[0], &b[0])
+            } else {
+                let (a, b) = side.split_at_mut(1);
+                (&mut b[0], &a[0])
+            };
             for &u in &frontier[s] {
-                let du = side[s][&u].1;
-                for v in self.neighbours(u) {
-                    if !ok(u, v) || side[s].contains_key(&v) {
-                        continue;
+                let du = this[u as usize].1;
+                let o = if mark { Some(&mut opened[s]) } else { None };
+                self.expand(u, o, |v| {
+                    if this[v as usize].1 != UNSEEN || !ok(u, v) {
+                        return;
                     }
-                    side[s].insert(v, (u, du + 1));
+                    this[v as usize] = (u, du + 1);
                     next.push(v);
-                    if let Some(&(_, dv)) = side[1 - s].get(&v) {
+                    let dv = other[v as usize].1;
+                    if dv != UNSEEN {
                         let total = du + 1 + dv;
-                        if meet.is_none_or(|m| (total, v) < m) {
-                            meet = Some((total, v));
+                        let key = (total, ids[v as usize], v);
+                        if meet.is_none_or(|m| (key.0, key.1) < (m.0, m.1)) {
+                            meet = Some(key);
                         }
                     }
-                }
+                });
             }
-            if let Some((_, m)) = meet {
-                let walk = |map: &HashMap<i64, (i64, u32)>| {
+            if let Some((_, _, m)) = meet {
+                let walk = |map: &Vec<(u32, u32)>| {
                     let mut v = vec![m];
                     let mut x = m;
-                    while map[&x].0 != x {
-                        x = map[&x].0;
+                    while map[x as usize].0 != x {
+                        x = map[x as usize].0;
                         v.push(x);
                     }
                     v
@@ -494,13 +709,12 @@ impl<'a> Ctx<'a> {
                 let (mut a, b) = (walk(&side[0]), walk(&side[1]));
                 a.reverse();
                 a.extend_from_slice(&b[1..]);
-                return Some(a);
+                return Some(a.into_iter().map(|x| ids[x as usize]).collect());
             }
             next.sort_unstable();
             frontier[s] = next;
         }
     }
-
     /// Up to `k` shortest simple paths, shortest first (Yen's algorithm
     /// over [`Self::shortest_path`]).
     pub fn k_paths(&self, from: i64, to: i64, k: usize) -> Vec<Vec<i64>> {
