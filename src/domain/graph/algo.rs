@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use petgraph::graph::{NodeIndex, UnGraph};
 use petgraph::visit::EdgeRef;
 
-use super::view::{Ctx, Link};
+use super::view::Ctx;
 
 /// The graph of a question, indexed `0..n` (partners in id order).
 #[derive(Debug, Clone, Default)]
@@ -34,25 +34,25 @@ impl Analysis {
     /// for the edges an answer returns).
     pub fn build(ctx: &Ctx<'_>, nodes: Vec<i64>) -> Analysis {
         let index: HashMap<i64, usize> = nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+        // `pairs_among` lists each pair from the end with the smaller id;
+        // the edges are kept as (smaller index, larger index).
         let mut edges = Vec::new();
-        let mut acc: HashMap<usize, f64> = HashMap::new();
-        for (i, &u) in nodes.iter().enumerate() {
-            acc.clear();
-            ctx.for_each_link(u, |q, l| {
-                if let Some(&j) = index.get(&q)
-                    && j > i
-                {
-                    let w = match l {
-                        Link::Relation(r) => ctx.p.relations[&r].weight,
-                        _ => 1.0,
-                    };
-                    *acc.entry(j).or_default() += w;
-                }
-            });
-            let mut row: Vec<(usize, f64)> = acc.iter().map(|(j, w)| (*j, *w)).collect();
-            row.sort_by_key(|x| x.0);
-            edges.extend(row.into_iter().map(|(j, w)| (i, j, w)));
-        }
+        let mut acc: Vec<Option<f64>> = vec![None; nodes.len()];
+        let mut touched: Vec<usize> = Vec::new();
+        ctx.pairs_among(&nodes, |i, list| {
+            touched.clear();
+            for &(j, _, w) in list.iter() {
+                let a = acc[j].get_or_insert_with(|| {
+                    touched.push(j);
+                    0.0
+                });
+                *a += w;
+            }
+            for &j in &touched {
+                edges.push((i.min(j), i.max(j), acc[j].take().unwrap_or_default()));
+            }
+        });
+        edges.sort_unstable_by_key(|e| (e.0, e.1));
         let mut adj = vec![Vec::new(); nodes.len()];
         for &(a, b, w) in &edges {
             adj[a].push((b, w));
@@ -96,34 +96,89 @@ impl Analysis {
     /// Weighted PageRank (damping 0.85) by power iteration, until the
     /// ranks move less than 1e-10 in total or 100 rounds. A partner with no
     /// link hands its rank to everyone. Ranks sum to 1.
+    ///
+    /// Each round *pulls* (a partner's new rank is the sum of its
+    /// neighbours' shares: the graph is undirected, so its own adjacency
+    /// lists them) over a flat copy of the adjacency, split across the
+    /// machine's cores by ranges of partners: every range writes only its
+    /// own ranks, so the threads share nothing but what they read, and the
+    /// sums are the same whatever the split.
     pub fn pagerank(&self) -> Vec<f64> {
+        self.pagerank_rounds().0
+    }
+
+    /// [`Self::pagerank`], and how many rounds it took.
+    pub fn pagerank_rounds(&self) -> (Vec<f64>, usize) {
         let n = self.len();
         if n == 0 {
-            return vec![];
+            return (vec![], 0);
         }
         let d = 0.85;
         let strength = self.weighted_degree();
+        let mut off = Vec::with_capacity(n + 1);
+        // 8 bytes an entry (weights are counts and relation weights: f32
+        // holds them exactly enough; the sums stay f64).
+        let mut nbr: Vec<(u32, f32)> = Vec::with_capacity(2 * self.edges.len());
+        off.push(0usize);
+        for row in &self.adj {
+            nbr.extend(row.iter().map(|&(j, w)| (j as u32, w as f32)));
+            off.push(nbr.len());
+        }
+        // Ranges of partners with about as many adjacency entries each.
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(8);
+        let threads = if nbr.len() < 200_000 { 1 } else { threads };
+        let mut cuts = vec![0usize];
+        for t in 1..threads {
+            let target = nbr.len() * t / threads;
+            cuts.push(off.partition_point(|&o| o < target).min(n));
+        }
+        cuts.push(n);
         let mut rank = vec![1.0 / n as f64; n];
+        let mut share = vec![0.0; n];
+        let mut next = vec![0.0; n];
+        let mut rounds = 0;
         for _ in 0..100 {
-            let dangling: f64 = (0..n).filter(|&i| strength[i] == 0.0).map(|i| rank[i]).sum();
-            let base = (1.0 - d) / n as f64 + d * dangling / n as f64;
-            let mut next = vec![base; n];
-            for (i, row) in self.adj.iter().enumerate() {
+            rounds += 1;
+            let mut dangling = 0.0;
+            for i in 0..n {
                 if strength[i] == 0.0 {
-                    continue;
-                }
-                let share = d * rank[i] / strength[i];
-                for &(j, w) in row {
-                    next[j] += share * w;
+                    dangling += rank[i];
+                    share[i] = 0.0;
+                } else {
+                    share[i] = d * rank[i] / strength[i];
                 }
             }
+            let base = (1.0 - d) / n as f64 + d * dangling / n as f64;
+            let pull = |from: usize, out: &mut [f64]| {
+                for (k, x) in out.iter_mut().enumerate() {
+                    let j = from + k;
+                    *x = base
+                        + nbr[off[j]..off[j + 1]]
+                            .iter()
+                            .map(|&(i, w)| share[i as usize] * w as f64)
+                            .sum::<f64>();
+                }
+            };
+            if cuts.len() <= 2 {
+                pull(0, &mut next);
+            } else {
+                std::thread::scope(|sc| {
+                    let mut rest: &mut [f64] = &mut next;
+                    for w in cuts.windows(2) {
+                        let (mine, tail) = rest.split_at_mut(w[1] - w[0]);
+                        rest = tail;
+                        let pull = &pull;
+                        sc.spawn(move || pull(w[0], mine));
+                    }
+                });
+            }
             let delta: f64 = next.iter().zip(&rank).map(|(a, b)| (a - b).abs()).sum();
-            rank = next;
+            std::mem::swap(&mut rank, &mut next);
             if delta < 1e-10 {
                 break;
             }
         }
-        rank
+        (rank, rounds)
     }
 
     /// Betweenness (Brandes, paths counted in links), normalised to
@@ -374,10 +429,12 @@ impl Analysis {
     }
 
     /// Node positions in `[0, 1000]²`: a Fruchterman–Reingold force layout
-    /// (repulsion between nearby nodes through a grid of cells, so a round
-    /// costs about O(n + m) rather than O(n²); a weak pull to the centre
-    /// keeps components together), from random starting points drawn with
-    /// `seed`. The same graph and seed give the same picture.
+    /// from random starting points drawn with `seed` (a weak pull to the
+    /// centre keeps components together). Repulsion between all pairs goes
+    /// through a Barnes–Hut quadtree (a far cluster of partners pushes as
+    /// one body at its centre of mass), so a round costs O(n log n + m)
+    /// rather than O(n²); below 1 000 partners it is exact. The same graph
+    /// and seed give the same picture.
     pub fn force_layout(&self, seed: u64, iterations: Option<usize>) -> Vec<(f64, f64)> {
         let n = self.len();
         if n == 0 {
@@ -394,50 +451,22 @@ impl Analysis {
         } else {
             60
         });
-        let cell = 2.0 * k;
+        // Opening angle: 0 is exact (every cell is opened).
+        let theta = if n < 1000 { 0.0 } else { 0.9 };
         let mut disp = vec![(0.0f64, 0.0f64); n];
         let mut t = side / 10.0;
         let cool = t / iters as f64;
         let centre = side / 2.0;
+        let mut tree = QuadTree::default();
+        let mut stack = Vec::new();
         for _ in 0..iters {
-            disp.iter_mut().for_each(|d| *d = (0.0, 0.0));
-            let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+            tree.build(&pos);
             for (i, p) in pos.iter().enumerate() {
-                grid.entry(((p.0 / cell).floor() as i64, (p.1 / cell).floor() as i64))
-                    .or_default()
-                    .push(i);
-            }
-            for (i, p) in pos.iter().enumerate() {
-                let (cx, cy) = ((p.0 / cell).floor() as i64, (p.1 / cell).floor() as i64);
-                for dx in -1..=1 {
-                    for dy in -1..=1 {
-                        let Some(cellv) = grid.get(&(cx + dx, cy + dy)) else {
-                            continue;
-                        };
-                        for &j in cellv {
-                            if j == i {
-                                continue;
-                            }
-                            let (mut ddx, mut ddy) = (p.0 - pos[j].0, p.1 - pos[j].1);
-                            let mut d2 = ddx * ddx + ddy * ddy;
-                            if d2 < 1e-6 {
-                                // Coincident: push apart along a fixed direction.
-                                ddx = 0.01 * (1 + i % 7) as f64;
-                                ddy = 0.01 * (1 + j % 5) as f64;
-                                d2 = ddx * ddx + ddy * ddy;
-                            }
-                            if d2 > cell * cell {
-                                continue;
-                            }
-                            let f = k * k / d2;
-                            disp[i].0 += ddx * f;
-                            disp[i].1 += ddy * f;
-                        }
-                    }
-                }
-                // Gravity.
-                disp[i].0 += (centre - p.0) * 0.01 * k / side * 10.0;
-                disp[i].1 += (centre - p.1) * 0.01 * k / side * 10.0;
+                let (rx, ry) = tree.repulsion(&pos, i, k * k, theta, &mut stack);
+                disp[i] = (
+                    rx + (centre - p.0) * 0.01 * k / side * 10.0,
+                    ry + (centre - p.1) * 0.01 * k / side * 10.0,
+                );
             }
             for &(a, b, w) in &self.edges {
                 let (dx, dy) = (pos[a].0 - pos[b].0, pos[a].1 - pos[b].1);
@@ -474,6 +503,152 @@ impl Analysis {
 }
 
 /// Scales positions into `[20, 980]²`, keeping the aspect ratio.
+/// A Barnes–Hut quadtree over positions: each cell knows how many
+/// partners it holds and their centre of mass; leaves hold a few partners
+/// (a range of `order`).
+#[derive(Default)]
+struct QuadTree {
+    order: Vec<usize>,
+    cells: Vec<Cell>,
+}
+
+struct Cell {
+    start: usize,
+    end: usize,
+    /// Side of the square.
+    size: f64,
+    cx: f64,
+    cy: f64,
+    /// Child cells (`usize::MAX`: none); all none for a leaf.
+    children: [usize; 4],
+}
+
+/// Partners per leaf; and a depth past which coincident partners stay in
+/// one leaf.
+const LEAF: usize = 8;
+const MAX_DEPTH: usize = 32;
+
+/// Moves the items for which `f` holds to the front; returns how many.
+fn partition(v: &mut [usize], f: impl Fn(usize) -> bool) -> usize {
+    let mut k = 0;
+    for i in 0..v.len() {
+        if f(v[i]) {
+            v.swap(i, k);
+            k += 1;
+        }
+    }
+    k
+}
+
+impl QuadTree {
+    fn build(&mut self, pos: &[(f64, f64)]) {
+        self.order.clear();
+        self.order.extend(0..pos.len());
+        self.cells.clear();
+        let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for p in pos {
+            x0 = x0.min(p.0);
+            y0 = y0.min(p.1);
+            x1 = x1.max(p.0);
+            y1 = y1.max(p.1);
+        }
+        let size = (x1 - x0).max(y1 - y0).max(1e-9) * (1.0 + 1e-9);
+        self.cell(pos, 0, pos.len(), x0, y0, size, 0);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn cell(
+        &mut self,
+        pos: &[(f64, f64)],
+        start: usize,
+        end: usize,
+        x0: f64,
+        y0: f64,
+        size: f64,
+        depth: usize,
+    ) -> usize {
+        let id = self.cells.len();
+        let (mut sx, mut sy) = (0.0, 0.0);
+        for &i in &self.order[start..end] {
+            sx += pos[i].0;
+            sy += pos[i].1;
+        }
+        let m = (end - start) as f64;
+        self.cells.push(Cell {
+            start,
+            end,
+            size,
+            cx: sx / m,
+            cy: sy / m,
+            children: [usize::MAX; 4],
+        });
+        if end - start <= LEAF || depth >= MAX_DEPTH {
+            return id;
+        }
+        let h = size / 2.0;
+        let (mx, my) = (x0 + h, y0 + h);
+        let v = &mut self.order[start..end];
+        let left = partition(v, |i| pos[i].0 < mx);
+        let low_left = partition(&mut v[..left], |i| pos[i].1 < my);
+        let low_right = partition(&mut v[left..], |i| pos[i].1 < my);
+        let bounds = [
+            (start, start + low_left, x0, y0),
+            (start + low_left, start + left, x0, my),
+            (start + left, start + left + low_right, mx, y0),
+            (start + left + low_right, end, mx, my),
+        ];
+        for (q, (a, b, qx, qy)) in bounds.into_iter().enumerate() {
+            if b > a {
+                let c = self.cell(pos, a, b, qx, qy, h, depth + 1);
+                self.cells[id].children[q] = c;
+            }
+        }
+        id
+    }
+
+    /// The repulsion on partner `i` (force `k2 / d` away from each other
+    /// partner), far cells taken as one body when `size / d < theta`.
+    fn repulsion(&self, pos: &[(f64, f64)], i: usize, k2: f64, theta: f64, stack: &mut Vec<usize>) -> (f64, f64) {
+        let p = pos[i];
+        let (mut fx, mut fy) = (0.0, 0.0);
+        stack.clear();
+        stack.push(0);
+        while let Some(c) = stack.pop() {
+            let cell = &self.cells[c];
+            let leaf = cell.children.iter().all(|&x| x == usize::MAX);
+            if !leaf {
+                let (dx, dy) = (p.0 - cell.cx, p.1 - cell.cy);
+                let d2 = dx * dx + dy * dy;
+                if cell.size * cell.size < theta * theta * d2 {
+                    let f = (cell.end - cell.start) as f64 * k2 / d2;
+                    fx += dx * f;
+                    fy += dy * f;
+                } else {
+                    stack.extend(cell.children.iter().copied().filter(|&x| x != usize::MAX));
+                }
+                continue;
+            }
+            for &j in &self.order[cell.start..cell.end] {
+                if j == i {
+                    continue;
+                }
+                let (mut dx, mut dy) = (p.0 - pos[j].0, p.1 - pos[j].1);
+                let mut d2 = dx * dx + dy * dy;
+                if d2 < 1e-6 {
+                    // Coincident: push apart along a fixed direction.
+                    dx = 0.01 * (1 + i % 7) as f64;
+                    dy = 0.01 * (1 + j % 5) as f64;
+                    d2 = dx * dx + dy * dy;
+                }
+                let f = k2 / d2;
+                fx += dx * f;
+                fy += dy * f;
+            }
+        }
+        (fx, fy)
+    }
+}
+
 fn normalise(pos: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for p in &pos {
