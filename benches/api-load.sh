@@ -106,7 +106,7 @@ body() {
   local op=$1 f vars
   f=$(ls benches/ops/"$op"-*.graphql)
   case $op in
-    c) vars=$(jq -n --arg ref "$BUSIEST_REF" '{ref: $ref}') ;;
+    c) vars=$(jq -n --arg id "$BUSIEST_GID" '{id: $id}') ;;
     d) vars=$(jq -n --arg id "$PARTNER_GID" '{id: $id}') ;;
     e) vars='{"search": "centre"}' ;;
     *) vars='{}' ;;
@@ -179,6 +179,7 @@ pick() {
   esac
   # The global id: base64url("Partner:ID"), unpadded (src/api/graphql/ids.rs).
   PARTNER_GID=$(printf 'Partner:%s' "$PARTNER_ID" | base64 -w0 | tr '+/' '-_' | tr -d '=')
+  BUSIEST_GID=$(printf 'Partner:%s' "$BUSIEST_ID" | base64 -w0 | tr '+/' '-_' | tr -d '=')
   echo "busiest partner: $BUSIEST_REF (id $BUSIEST_ID); partner for (d): id $PARTNER_ID"
 }
 
