@@ -30,7 +30,7 @@ PG="postgres://postgres@127.0.0.1:5432"
 # Loopback needs no TLS; both the server and pgbench go without (libpq and
 # sqlx would otherwise negotiate it, and it costs a tenth of a small request).
 export PGSSLMODE=disable
-PGDB=maillage_api_bench
+PGDB="${PGDB:-maillage_api_bench}"
 C=32
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/maillage-target}"
 URL="http://127.0.0.1:$PORT/graphql"
