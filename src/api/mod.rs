@@ -407,7 +407,7 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
         .data(scope)
         .data(principal.clone());
     let schema = app.schemas.of(principal.role);
-    match tokio::time::timeout(limits.timeout, schema.execute(req)).await {
+    match tokio::time::timeout(limits.timeout, graphql::execute(schema, req)).await {
         Ok(mut resp) => {
             coded(&mut resp, principal.role, limits);
             resp
@@ -426,8 +426,8 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
 }
 
 /// Says which limit a refused operation went over (async-graphql's own
-/// messages do not); the schema's `Codes` extension has given every error
-/// its `extensions.code` already.
+/// messages do not); `graphql::execute` has given every error its
+/// `extensions.code` already.
 fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
     for e in &mut resp.errors {
         if e.message == "Query is too complex." {
