@@ -11,7 +11,8 @@
 # Environment: DURATION (seconds of load per operation and run, default 10),
 # WARMUP (seconds, default 3), ENGINES (default "postgres sqlite"), PORT
 # (default 18080), BENCH_DIR (default /tmp/maillage-api-bench), MAILLAGE_BIN
-# (a binary to measure instead of building the release one: before/after).
+# (a binary to measure instead of building the release one: before/after),
+# PGDB (the PostgreSQL database created and dropped, default maillage_api_bench).
 #
 # Needs: oha (`cargo install oha --locked`), jq, curl, psql and pgbench
 # (PostgreSQL at 127.0.0.1:5432, trust auth), ../shared/tools/gen-bundle.
@@ -30,7 +31,7 @@ PG="postgres://postgres@127.0.0.1:5432"
 # Loopback needs no TLS; both the server and pgbench go without (libpq and
 # sqlx would otherwise negotiate it, and it costs a tenth of a small request).
 export PGSSLMODE=disable
-PGDB=maillage_api_bench
+PGDB="${PGDB:-maillage_api_bench}"
 C=32
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/maillage-target}"
 URL="http://127.0.0.1:$PORT/graphql"
