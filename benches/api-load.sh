@@ -11,7 +11,8 @@
 # Environment: DURATION (seconds of load per operation and run, default 10),
 # WARMUP (seconds, default 3), ENGINES (default "postgres sqlite"), PORT
 # (default 18080), BENCH_DIR (default /tmp/maillage-api-bench), MAILLAGE_BIN
-# (a binary to measure instead of building the release one: before/after).
+# (a binary to measure instead of building the release one: before/after),
+# PGDB (the PostgreSQL database created and dropped, default maillage_api_bench).
 #
 # Needs: oha (`cargo install oha --locked`), jq, curl, psql and pgbench
 # (PostgreSQL at 127.0.0.1:5432, trust auth), ../shared/tools/gen-bundle.

@@ -496,6 +496,38 @@ async fn hostile_requests_are_refused_clearly_while_others_are_served() {
     served.await.unwrap();
 }
 
+/// The server keeps parsed documents by query text: the same text asked by
+/// different viewers is still checked against each one's limits, and
+/// answered from each one's scope.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_parsed_once_is_still_checked_and_scoped_per_viewer() {
+    let t = TestDb::with_demo().await;
+    let coordinator = keys::create(&t.db, Role::Coordinator, None, "c", false).await.unwrap();
+    let app = api::router(t.db.clone(), ServerConfig::default());
+    // 100 × 100 × 10: over an anonymous reader's cost limit, within staff's.
+    let costly = "{ partners(first: 100) { nodes { networks(first: 100) { edges { node { members(first: 10) { totalCount } } } } } } }";
+    for _ in 0..2 {
+        let r = gql(&app, None, costly).await;
+        assert_eq!(code(&r), "BAD_USER_INPUT", "{}", r.body);
+        assert!(data(&app, Some(&coordinator), costly).await["partners"]["nodes"].is_array());
+    }
+    let count = "{ networks { totalCount } }";
+    let anonymous = data(&app, None, count).await["networks"]["totalCount"].clone();
+    let staff = data(&app, Some(&coordinator), count).await["networks"]["totalCount"].clone();
+    assert_ne!(anonymous, staff, "anonymous readers see public networks only");
+    assert_eq!(data(&app, None, count).await["networks"]["totalCount"], anonymous);
+    // Aliases are counted on the kept document too.
+    let many: String = (0..60).map(|i| format!("a{i}: __typename ")).collect();
+    for _ in 0..2 {
+        let r = gql(&app, Some(&coordinator), &format!("{{ {many} }}")).await;
+        assert!(
+            r.body["errors"][0]["message"].as_str().unwrap().contains("aliases"),
+            "{}",
+            r.body
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn production_mode_hides_the_schema_from_portals_and_anonymous_readers() {
     let t = TestDb::with_demo().await;

@@ -37,7 +37,7 @@ impl Api {
             .variables(async_graphql::Variables::from_json(vars))
             .data(Loaders::new(&self.db, &Scope::All))
             .data(Scope::All);
-        serde_json::to_value(self.schema.execute(req).await).unwrap()
+        serde_json::to_value(maillage::api::graphql::execute(&self.schema, req).await).unwrap()
     }
 
     /// `data`, after checking there was no error.

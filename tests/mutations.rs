@@ -55,7 +55,7 @@ impl Api {
         if let Some(p) = principal {
             req = req.data(p);
         }
-        serde_json::to_value(self.schema.execute(req).await).unwrap()
+        serde_json::to_value(maillage::api::graphql::execute(&self.schema, req).await).unwrap()
     }
 
     /// `data` of a request by the system principal, after checking there was no error.

@@ -10,11 +10,12 @@ pub mod persisted;
 pub mod rate;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{
     BatchRequest, BatchResponse, ErrorExtensionValues, Request as GqlRequest, Response as GqlResponse,
 };
@@ -24,6 +25,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use lru::LruCache;
 use sea_orm::DatabaseConnection;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -101,10 +103,65 @@ impl Schemas {
     }
 }
 
+/// A parsed operation document and what admission checks read from it.
+struct Parsed {
+    doc: ExecutableDocument,
+    aliases: usize,
+    introspection: bool,
+    mutation: bool,
+}
+
+/// Parsed documents by query text: a client sends the same few operations
+/// over and over, and parsing (pest) cost more than executing a small one.
+/// Only the document is kept, never an answer: it is the same for every
+/// viewer, and everything that depends on the viewer (limits, scope,
+/// validation against the role's schema) still runs on every request.
+struct Documents(Mutex<LruCache<String, Arc<Parsed>>>);
+
+impl Documents {
+    /// How many documents are kept, and the longest query text kept (a
+    /// hostile client sending large distinct queries cannot make the cache
+    /// hold more than a few megabytes).
+    const CAPACITY: usize = 256;
+    const MAX_TEXT: usize = 8 * 1024;
+
+    fn get(&self, query: &str) -> Result<Arc<Parsed>, async_graphql::parser::Error> {
+        if let Some(p) = self.0.lock().expect("documents lock").get(query) {
+            return Ok(p.clone());
+        }
+        let doc = async_graphql::parser::parse_query(query)?;
+        let parsed = Arc::new(Parsed {
+            aliases: limits::count_aliases(&doc),
+            introspection: limits::asks_introspection(&doc),
+            mutation: doc
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty == OperationType::Mutation),
+            doc,
+        });
+        if query.len() <= Self::MAX_TEXT {
+            self.0
+                .lock()
+                .expect("documents lock")
+                .put(query.to_owned(), parsed.clone());
+        }
+        Ok(parsed)
+    }
+}
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents(Mutex::new(LruCache::new(
+            NonZeroUsize::new(Self::CAPACITY).expect("non-zero"),
+        )))
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     schemas: Schemas,
+    documents: Arc<Documents>,
     config: Arc<ServerConfig>,
     rate: Arc<RateLimits>,
     graph: crate::domain::graph::Graph,
@@ -126,6 +183,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
     let state = AppState {
         db,
         schemas,
+        documents: Arc::new(Documents::default()),
         config: Arc::new(config),
         rate,
         graph,
@@ -372,42 +430,39 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
     if let Err(r) = app.config.persisted.resolve(&mut req, principal.role) {
         return refused(r.code, r.message);
     }
-    let doc = match async_graphql::parser::parse_query(&req.query) {
-        Ok(d) => d,
+    let parsed = match app.documents.get(&req.query) {
+        Ok(p) => p,
         Err(e) => return refused("BAD_USER_INPUT", format!("the query does not parse: {e}")),
     };
-    let aliases = limits::count_aliases(&doc);
-    if aliases > limits.max_aliases {
+    if parsed.aliases > limits.max_aliases {
         return refused(
             "BAD_USER_INPUT",
             format!(
-                "the query has {aliases} aliases; at most {} are allowed",
-                limits.max_aliases
+                "the query has {} aliases; at most {} are allowed",
+                parsed.aliases, limits.max_aliases
             ),
         );
     }
     let introspection_off = app.config.production && matches!(principal.role, Role::Partner | Role::Anonymous);
-    if introspection_off && limits::asks_introspection(&doc) {
+    if introspection_off && parsed.introspection {
         return refused(
             "FORBIDDEN",
             "introspection is off for partner portals and anonymous readers in production mode",
         );
     }
-    if over_get
-        && doc
-            .operations
-            .iter()
-            .any(|(_, op)| op.node.ty == OperationType::Mutation)
-    {
+    if over_get && parsed.mutation {
         return refused("BAD_USER_INPUT", "mutations must be sent with POST");
     }
+    // async-graphql takes the document parsed here instead of parsing the
+    // text a second time (it still checks the document's depth and validates it).
+    req.set_parsed_query(parsed.doc.clone());
     let scope = principal.scope();
     let req = req
         .data(Loaders::new(&app.db, &scope))
         .data(scope)
         .data(principal.clone());
     let schema = app.schemas.of(principal.role);
-    match tokio::time::timeout(limits.timeout, schema.execute(req)).await {
+    match tokio::time::timeout(limits.timeout, graphql::execute(schema, req)).await {
         Ok(mut resp) => {
             coded(&mut resp, principal.role, limits);
             resp
@@ -426,8 +481,8 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
 }
 
 /// Says which limit a refused operation went over (async-graphql's own
-/// messages do not); the schema's `Codes` extension has given every error
-/// its `extensions.code` already.
+/// messages do not); `graphql::execute` has given every error its
+/// `extensions.code` already.
 fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
     for e in &mut resp.errors {
         if e.message == "Query is too complex." {

@@ -142,7 +142,7 @@ impl AuditQuery {
         )
         .await
         .map_err(internal)?;
-        Ok(AuditEntryConnection::from_group(g, |m: audit::Model| AuditEntry {
+        Ok(AuditEntryConnection::from_group(ctx, g, |m: audit::Model| AuditEntry {
             sequence: m.id,
             at: m.at,
             principal: m.principal,

@@ -90,6 +90,13 @@ pub fn wants_total(ctx: &Context<'_>) -> bool {
     ctx.look_ahead().field("totalCount").exists()
 }
 
+/// Whether the client selected `nodes` and `edges` on this connection
+/// (through fragments too; aliases do not matter).
+pub fn wants_lists(ctx: &Context<'_>) -> (bool, bool) {
+    let look = ctx.look_ahead();
+    (look.field("nodes").exists(), look.field("edges").exists())
+}
+
 /// Declares a connection type over nodes of `$node`, with plain edges.
 macro_rules! node_connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
@@ -116,20 +123,45 @@ macro_rules! node_connection {
         }
 
         impl $conn {
-            /// Builds a page from a storage group and its rows turned into nodes.
-            pub fn from_group<M>(g: $crate::storage::list::Group<M>, wrap: impl Fn(M) -> $node) -> Self {
+            /// Builds a page from a storage group and its rows turned into
+            /// nodes: `nodes`, `edges` or both, as the client selected (a
+            /// list not selected is left empty, never shown; building both
+            /// cloned every node).
+            pub fn from_group<M>(
+                ctx: &async_graphql::Context<'_>,
+                g: $crate::storage::list::Group<M>,
+                wrap: impl Fn(M) -> $node,
+            ) -> Self {
+                let (want_nodes, want_edges) = $crate::api::graphql::connection::wants_lists(ctx);
                 let page_info = $crate::api::graphql::connection::page_info(&g);
                 let start = g.start;
                 let total_count = g.total.unwrap_or(0);
-                let nodes: Vec<$node> = g.rows.into_iter().map(wrap).collect();
-                let edges = nodes
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| $edge {
-                        cursor: $crate::api::graphql::connection::cursor(start + i as u64),
-                        node: n.clone(),
-                    })
-                    .collect();
+                let edge = |i: usize, node: $node| $edge {
+                    cursor: $crate::api::graphql::connection::cursor(start + i as u64),
+                    node,
+                };
+                let (nodes, edges) = match (want_nodes, want_edges) {
+                    (false, false) => (vec![], vec![]),
+                    (true, false) => (g.rows.into_iter().map(wrap).collect(), vec![]),
+                    (false, true) => (
+                        vec![],
+                        g.rows
+                            .into_iter()
+                            .map(wrap)
+                            .enumerate()
+                            .map(|(i, n)| edge(i, n))
+                            .collect(),
+                    ),
+                    (true, true) => {
+                        let nodes: Vec<$node> = g.rows.into_iter().map(wrap).collect();
+                        let edges = nodes
+                            .iter()
+                            .enumerate()
+                            .map(|(i, n)| edge(i, n.clone()))
+                            .collect();
+                        (nodes, edges)
+                    }
+                };
                 $conn {
                     edges,
                     nodes,

@@ -2,9 +2,7 @@
 //! `extensions.code`. Internal details go to the log, never to the client.
 
 use std::fmt::Display;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{Error, ErrorExtensions, Response};
 
 /// Error codes carried in `extensions.code`.
@@ -34,27 +32,19 @@ pub fn forbidden(msg: impl Into<String>) -> Error {
     Error::new(msg.into()).extend_with(|_, x| x.set("code", FORBIDDEN))
 }
 
-/// Gives a code to the errors async-graphql raises itself before any
-/// resolver runs (syntax, validation, a value that is not of its type):
-/// they are the client's, so `BAD_USER_INPUT`. Ours always carry one.
-pub struct Codes;
-
-impl ExtensionFactory for Codes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Codes)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for Codes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut r = next.run(ctx).await;
-        for e in &mut r.errors {
-            let x = e.extensions.get_or_insert_with(Default::default);
-            if x.get("code").is_none() {
-                x.set("code", BAD_USER_INPUT);
-            }
+/// Gives a code to the errors async-graphql raises itself (syntax,
+/// validation, a value that is not of its type): they are the client's, so
+/// `BAD_USER_INPUT`. Ours always carry one.
+///
+/// This runs on the response, after execution, rather than as a schema
+/// extension: any extension at all makes async-graphql resolve every field
+/// through its extension chain (a registry lookup and a boxed future per
+/// field), which cost about a tenth of the server's time on a 50-row page.
+pub fn code_errors(r: &mut Response) {
+    for e in &mut r.errors {
+        let x = e.extensions.get_or_insert_with(Default::default);
+        if x.get("code").is_none() {
+            x.set("code", BAD_USER_INPUT);
         }
-        r
     }
 }

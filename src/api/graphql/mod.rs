@@ -85,8 +85,9 @@ pub fn schema_with_graph(
     config: ApiConfig,
     options: SchemaOptions,
 ) -> AppSchema {
+    // No extension: any would put every field's resolution through
+    // async-graphql's extension chain (see `error::code_errors`).
     let mut b = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
-        .extension(error::Codes)
         .data(config)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_cost);
@@ -100,6 +101,16 @@ pub fn schema_with_graph(
         b = b.data(g);
     }
     b.finish()
+}
+
+/// Runs one request on a schema, and gives `extensions.code`
+/// `BAD_USER_INPUT` to the errors async-graphql raised itself (syntax,
+/// validation, a value not of its type). Every caller of the schema goes
+/// through here, so every error carries a code.
+pub async fn execute(schema: &AppSchema, req: async_graphql::Request) -> async_graphql::Response {
+    let mut r = schema.execute(req).await;
+    error::code_errors(&mut r);
+    r
 }
 
 /// The SDL of the schema, as checked in at `schema/schema.graphql`.

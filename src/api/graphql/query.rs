@@ -134,7 +134,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
-        Ok(PartnerConnection::from_group(g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
 
     /// Networks and instances. Without `orderBy`, in creation order.
@@ -158,7 +158,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
-        Ok(NetworkConnection::from_group(g, Network))
+        Ok(NetworkConnection::from_group(ctx, g, Network))
     }
 
     /// Territories. Without `orderBy`, in creation order (regions first in the demo data).
@@ -182,7 +182,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
-        Ok(TerritoryConnection::from_group(g, Territory))
+        Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
 
     /// Shared actions. Without `orderBy`, in creation order.
@@ -206,7 +206,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
-        Ok(ActionConnection::from_group(g, Action))
+        Ok(ActionConnection::from_group(ctx, g, Action))
     }
 
     /// Contact people of partners (personal data). Without `orderBy`, in creation order.
@@ -230,7 +230,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
-        Ok(ContactConnection::from_group(g, Contact))
+        Ok(ContactConnection::from_group(ctx, g, Contact))
     }
 
     /// A partner by its external id (`ref`) or its SIRET.

@@ -233,7 +233,7 @@ impl Territory {
             },
         )
         .await?;
-        Ok(TerritoryConnection::from_group(g, Territory))
+        Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
     /// Every territory inside this one, at any depth.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -268,7 +268,7 @@ impl Territory {
             },
         )
         .await?;
-        Ok(TerritoryConnection::from_group(g, Territory))
+        Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
     /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -302,7 +302,7 @@ impl Territory {
             },
         )
         .await?;
-        Ok(PartnerConnection::from_group(g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -342,7 +342,7 @@ impl Territory {
             },
         )
         .await?;
-        Ok(PartnerConnection::from_group(g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -382,7 +382,7 @@ impl Territory {
             },
         )
         .await?;
-        Ok(ActionConnection::from_group(g, Action))
+        Ok(ActionConnection::from_group(ctx, g, Action))
     }
     /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -416,7 +416,7 @@ impl Territory {
             },
         )
         .await?;
-        Ok(NetworkConnection::from_group(g, Network))
+        Ok(NetworkConnection::from_group(ctx, g, Network))
     }
 }
 
@@ -589,7 +589,7 @@ impl Partner {
             },
         )
         .await?;
-        Ok(PartnerConnection::from_group(g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// The territories it declares serving.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -624,7 +624,7 @@ impl Partner {
             },
         )
         .await?;
-        Ok(TerritoryConnection::from_group(g, Territory))
+        Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
     /// Its contact people (personal data).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -659,7 +659,7 @@ impl Partner {
             },
         )
         .await?;
-        Ok(ContactConnection::from_group(g, Contact))
+        Ok(ContactConnection::from_group(ctx, g, Contact))
     }
     /// The networks and instances it sits in, with its role and dates there.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -1077,7 +1077,7 @@ impl Network {
             },
         )
         .await?;
-        Ok(NetworkConnection::from_group(g, Network))
+        Ok(NetworkConnection::from_group(ctx, g, Network))
     }
     /// The partners sitting in it, with their role and dates.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -1163,7 +1163,7 @@ impl Network {
             },
         )
         .await?;
-        Ok(ActionConnection::from_group(g, Action))
+        Ok(ActionConnection::from_group(ctx, g, Action))
     }
 }
 
@@ -1421,7 +1421,7 @@ impl Action {
             },
         )
         .await?;
-        Ok(TerritoryConnection::from_group(g, Territory))
+        Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
 }
 
