@@ -189,7 +189,8 @@ pub async fn build_map(
     };
     let scope = scope.clone();
     let proj = p.clone();
-    let map = tokio::task::spawn_blocking(move || g::network_map(&proj, &scope, &filter, opts))
+    let map = graph
+        .compute(g::Work::Whole, move || g::network_map(&proj, &scope, &filter, opts))
         .await
         .map_err(|e| storage::StorageError::Integrity(format!("map computation failed: {e}")))?;
     Ok(Ok((p, map)))

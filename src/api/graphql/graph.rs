@@ -88,9 +88,17 @@ async fn projection(ctx: &Context<'_>) -> Result<Arc<g::Projection>> {
     graph.snapshot().await.map_err(internal)
 }
 
-/// Runs a CPU-heavy question off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)
+/// Runs a CPU-heavy question off the async workers, in the graph's
+/// bounded pools (see `Graph::compute`).
+async fn blocking<T: Send + 'static>(
+    ctx: &Context<'_>,
+    work: g::Work,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    let graph = ctx
+        .data::<Graph>()
+        .map_err(|_| internal("no graph projection in the schema data"))?;
+    graph.compute(work, f).await.map_err(internal)
 }
 
 fn range(name: &str, v: i32, lo: i32, hi: i32) -> Result<usize> {
@@ -471,7 +479,10 @@ impl GraphQuery {
         // when they are selected.
         let with_edges = ctx.look_ahead().field("edges").exists();
         let proj = p.clone();
-        let n = blocking(move || g::neighbourhood(&proj, &s, &filter, center, depth, limit, with_edges)).await?;
+        let n = blocking(ctx, g::Work::Walk, move || {
+            g::neighbourhood(&proj, &s, &filter, center, depth, limit, with_edges)
+        })
+        .await?;
         Ok(n.map(|n| Neighbourhood {
             nodes: n
                 .nodes
@@ -509,7 +520,7 @@ impl GraphQuery {
         .await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
         let proj = p.clone();
-        let r = blocking(move || g::shortest_path(&proj, &s, &filter, a, b)).await?;
+        let r = blocking(ctx, g::Work::Walk, move || g::shortest_path(&proj, &s, &filter, a, b)).await?;
         Ok(r.map(|r| path(&p, r)))
     }
 
@@ -538,7 +549,7 @@ impl GraphQuery {
         .await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
         let proj = p.clone();
-        let r = blocking(move || g::paths(&proj, &s, &filter, a, b, k)).await?;
+        let r = blocking(ctx, g::Work::Walk, move || g::paths(&proj, &s, &filter, a, b, k)).await?;
         Ok(r.into_iter().map(|r| path(&p, r)).collect())
     }
 
@@ -570,7 +581,7 @@ impl GraphQuery {
             size_by,
         };
         let proj = p.clone();
-        let m = blocking(move || g::network_map(&proj, &s, &filter, opts)).await?;
+        let m = blocking(ctx, g::Work::Whole, move || g::network_map(&proj, &s, &filter, opts)).await?;
         Ok(map_answer(&p, m))
     }
 
@@ -586,7 +597,7 @@ impl GraphQuery {
         let first = range("first", first, 1, 1000)?;
         let filter = filter.unwrap_or_default().domain(ctx).await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
-        let r = blocking(move || g::centralities(&p, &s, &filter, order_by)).await?;
+        let r = blocking(ctx, g::Work::Whole, move || g::centralities(&p, &s, &filter, order_by)).await?;
         Ok(CentralityReport {
             partners: r
                 .partners
@@ -625,7 +636,7 @@ impl GraphQuery {
         let members_first = range("membersFirst", members_first, 1, 1000)?;
         let filter = filter.unwrap_or_default().domain(ctx).await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
-        let (cs, q) = blocking(move || g::communities(&p, &s, &filter)).await?;
+        let (cs, q) = blocking(ctx, g::Work::Whole, move || g::communities(&p, &s, &filter)).await?;
         Ok(CommunityReport {
             modularity: q,
             count: cs.len() as i32,
@@ -653,7 +664,7 @@ impl GraphQuery {
         let filter = filter.unwrap_or_default().domain(ctx).await?;
         let (p, s) = (projection(ctx).await?, scope(ctx));
         let proj = p.clone();
-        let b = blocking(move || g::brokers(&proj, &s, &filter)).await?;
+        let b = blocking(ctx, g::Work::Whole, move || g::brokers(&proj, &s, &filter)).await?;
         Ok(Brokers {
             partners: b
                 .partners
@@ -696,7 +707,7 @@ impl GraphQuery {
         };
         let (p, s) = (projection(ctx).await?, scope(ctx));
         let s2 = s.clone();
-        let isolated = blocking(move || g::isolated(&p, &s2, &filter)).await?;
+        let isolated = blocking(ctx, g::Work::Whole, move || g::isolated(&p, &s2, &filter)).await?;
         let without_action =
             crate::storage::graph::territories_without_action(db(ctx), &s, &set, territory_kind, theme)
                 .await

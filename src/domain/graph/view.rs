@@ -230,6 +230,72 @@ pub fn reason(p: &Projection, l: Link) -> Reason {
 /// "No position": not reached yet, not among the nodes asked about.
 const UNSEEN: u32 = u32::MAX;
 
+/// An array over partner or hub positions that empties in constant time:
+/// each slot remembers the round it was written in, and a slot written in
+/// an earlier round reads as unset.
+///
+/// Why: a walk touches a few hundred partners, but an array over all of
+/// France's is 400 KB to 1.6 MB. Allocating and zeroing those per call
+/// was most of a small walk's time, and returning them to the system
+/// (unmapping) stalled the other threads. Marks are kept per thread and
+/// reused ([`with_marks`]), so a walk costs what it visits.
+#[derive(Default)]
+struct Marks {
+    round: u32,
+    stamp: Vec<u32>,
+    val: Vec<(u32, u32)>,
+}
+
+impl Marks {
+    /// Starts a round over `n` slots, all unset.
+    fn begin(&mut self, n: usize) {
+        if self.stamp.len() < n {
+            self.stamp.resize(n, 0);
+            self.val.resize(n, (UNSEEN, UNSEEN));
+        }
+        self.round = self.round.wrapping_add(1);
+        if self.round == 0 {
+            // Four billion rounds on one thread: start the stamps afresh.
+            self.stamp.fill(0);
+            self.round = 1;
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> Option<(u32, u32)> {
+        (self.stamp[i as usize] == self.round).then(|| self.val[i as usize])
+    }
+
+    #[inline]
+    fn is_set(&self, i: u32) -> bool {
+        self.stamp[i as usize] == self.round
+    }
+
+    #[inline]
+    fn set(&mut self, i: u32, v: (u32, u32)) {
+        self.stamp[i as usize] = self.round;
+        self.val[i as usize] = v;
+    }
+}
+
+thread_local! {
+    /// This thread's idle marks.
+    static MARKS: RefCell<Vec<Marks>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `N` marks of this thread, each begun over its size in
+/// `sizes`. They are taken out of the thread's pool while `f` runs, so a
+/// nested call gets its own.
+fn with_marks<const N: usize, R>(sizes: [usize; N], f: impl FnOnce(&mut [Marks; N]) -> R) -> R {
+    let mut m: [Marks; N] = MARKS.with_borrow_mut(|pool| std::array::from_fn(|_| pool.pop().unwrap_or_default()));
+    for (m, &n) in m.iter_mut().zip(&sizes) {
+        m.begin(n);
+    }
+    let r = f(&mut m);
+    MARKS.with_borrow_mut(|pool| pool.extend(m));
+    r
+}
+
 /// A question over the projection: who asks, and what counts.
 pub struct Ctx<'a> {
     pub p: &'a Projection,
@@ -393,7 +459,7 @@ impl<'a> Ctx<'a> {
     /// more than once). With `opened`, a hub already opened (by this search)
     /// is skipped and the hubs opened now are marked: every member of a
     /// hub is one link from whoever opens it first.
-    fn expand(&self, u: u32, mut opened: Option<&mut Vec<bool>>, mut f: impl FnMut(u32)) {
+    fn expand(&self, u: u32, mut opened: Option<&mut Marks>, mut f: impl FnMut(u32)) {
         let c = self.c;
         for r in c.relations(u) {
             if self.relation_links(u, r) && self.keeps_at(r.other) {
@@ -401,11 +467,11 @@ impl<'a> Ctx<'a> {
             }
         }
         for i in c.hubs_of(u) {
-            if opened.as_ref().is_some_and(|o| o[i.at as usize]) || !self.active(i) || !self.hub_links(i.at) {
+            if opened.as_ref().is_some_and(|o| o.is_set(i.at)) || !self.active(i) || !self.hub_links(i.at) {
                 continue;
             }
             if let Some(o) = opened.as_mut() {
-                o[i.at as usize] = true;
+                o.set(i.at, (0, 0));
             }
             for m in c.members(i.at) {
                 if m.at != u && self.active(m) && self.keeps_at(m.at) {
@@ -428,9 +494,10 @@ impl<'a> Ctx<'a> {
         let Some(u) = self.c.pos(id) else {
             return vec![];
         };
-        let mut opened = vec![false; self.c.hubs.len()];
         let mut v = Vec::new();
-        self.expand(u, Some(&mut opened), |x| v.push(x));
+        with_marks([self.c.hubs.len()], |[opened]| {
+            self.expand(u, Some(opened), |x| v.push(x))
+        });
         v.sort_unstable();
         v.dedup();
         v.into_iter().map(|x| self.c.ids[x as usize]).collect()
@@ -511,15 +578,30 @@ impl<'a> Ctx<'a> {
     /// it finds plus one pass over each hub touched.
     pub fn pairs_among(&self, nodes: &[i64], mut f: impl FnMut(usize, &mut Vec<(usize, Link, f64)>)) {
         let c = self.c;
-        // Position → index in `nodes`.
-        let mut at: Vec<u32> = vec![UNSEEN; c.len()];
+        with_marks([c.len(), c.hubs.len()], |[at, inside]| {
+            self.pairs_marked(nodes, at, inside, &mut f)
+        });
+    }
+
+    /// [`Self::pairs_among`] with its two arrays: position → index in
+    /// `nodes`, hub → index of its member list in `lists`.
+    fn pairs_marked(
+        &self,
+        nodes: &[i64],
+        at: &mut Marks,
+        inside: &mut Marks,
+        f: &mut impl FnMut(usize, &mut Vec<(usize, Link, f64)>),
+    ) {
+        let c = self.c;
         for (k, id) in nodes.iter().enumerate() {
             if let Some(u) = c.pos(*id) {
-                at[u as usize] = k as u32;
+                at.set(u, (k as u32, 0));
             }
         }
-        // Hub → its active, kept members among `nodes` (position, row), by position.
-        let mut inside: Vec<Option<Vec<(u32, i64)>>> = vec![None; c.hubs.len()];
+        let at = &*at;
+        let index = |u: u32| at.get(u).map_or(UNSEEN, |x| x.0);
+        // Per hub touched: its active, kept members among `nodes` (position, row), by position.
+        let mut lists: Vec<Vec<(u32, i64)>> = Vec::new();
         let mut out: Vec<(usize, Link, f64)> = Vec::new();
         for (k, id) in nodes.iter().enumerate() {
             out.clear();
@@ -528,7 +610,7 @@ impl<'a> Ctx<'a> {
                 continue;
             };
             for r in c.relations(u) {
-                let j = at[r.other as usize];
+                let j = index(r.other);
                 if r.other > u && j != UNSEEN && self.relation_links(u, r) && self.keeps_at(r.other) {
                     out.push((j as usize, Link::Relation(r.row), r.weight));
                 }
@@ -537,13 +619,22 @@ impl<'a> Ctx<'a> {
                 if !self.active(i) || !self.hub_links(i.at) {
                     continue;
                 }
-                let list = inside[i.at as usize].get_or_insert_with(|| {
-                    c.members(i.at)
-                        .iter()
-                        .filter(|m| at[m.at as usize] != UNSEEN && self.active(m) && self.keeps_at(m.at))
-                        .map(|m| (m.at, m.row))
-                        .collect()
-                });
+                let slot = match inside.get(i.at) {
+                    Some((slot, _)) => slot,
+                    None => {
+                        lists.push(
+                            c.members(i.at)
+                                .iter()
+                                .filter(|m| at.is_set(m.at) && self.active(m) && self.keeps_at(m.at))
+                                .map(|m| (m.at, m.row))
+                                .collect(),
+                        );
+                        let slot = lists.len() as u32 - 1;
+                        inside.set(i.at, (slot, 0));
+                        slot
+                    }
+                };
+                let list = &lists[slot as usize];
                 let hub = c.hubs[i.at as usize].id;
                 let net = c.is_network(i.at);
                 // Members after `u` only: each pair once.
@@ -558,7 +649,7 @@ impl<'a> Ctx<'a> {
                     } else {
                         Link::Action(hub)
                     };
-                    out.push((at[v as usize] as usize, link, 1.0));
+                    out.push((index(v) as usize, link, 1.0));
                 }
             }
             f(k, &mut out);
@@ -596,33 +687,32 @@ impl<'a> Ctx<'a> {
         let Some(ci) = c.pos(center) else {
             return (out, false);
         };
-        let mut dist = vec![UNSEEN; c.len()];
-        dist[ci as usize] = 0;
-        let mut opened = vec![false; c.hubs.len()];
-        let mut queue = VecDeque::from([ci]);
-        let mut fresh = Vec::new();
-        while let Some(u) = queue.pop_front() {
-            let d = dist[u as usize];
-            if d == depth {
-                continue;
-            }
-            fresh.clear();
-            self.expand(u, Some(&mut opened), |v| {
-                if dist[v as usize] == UNSEEN {
-                    dist[v as usize] = d + 1;
-                    fresh.push(v);
+        with_marks([c.len(), c.hubs.len()], |[dist, opened]| {
+            dist.set(ci, (0, 0));
+            let mut queue = VecDeque::from([(ci, 0)]);
+            let mut fresh = Vec::new();
+            while let Some((u, d)) = queue.pop_front() {
+                if d == depth {
+                    continue;
                 }
-            });
-            fresh.sort_unstable();
-            for &v in &fresh {
-                if out.len() >= limit {
-                    return (out, true);
+                fresh.clear();
+                self.expand(u, Some(opened), |v| {
+                    if !dist.is_set(v) {
+                        dist.set(v, (d + 1, 0));
+                        fresh.push(v);
+                    }
+                });
+                fresh.sort_unstable();
+                for &v in &fresh {
+                    if out.len() >= limit {
+                        return (out, true);
+                    }
+                    out.push((c.ids[v as usize], d + 1));
+                    queue.push_back((v, d + 1));
                 }
-                out.push((c.ids[v as usize], d + 1));
-                queue.push_back(v);
             }
-        }
-        (out, false)
+            (out, false)
+        })
     }
 
     /// A shortest path (fewest links) from `from` to `to`, avoiding the
@@ -652,68 +742,62 @@ impl<'a> Ctx<'a> {
         // Position → (parent, distance), one array per side; a hub opened by
         // a side is not opened again by it — unless some edges are banned,
         // when a member may be out of reach from one entrant but not another.
-        let n = c.len();
-        let mut side: [Vec<(u32, u32)>; 2] = [vec![(UNSEEN, UNSEEN); n], vec![(UNSEEN, UNSEEN); n]];
-        side[0][f as usize] = (f, 0);
-        side[1][t as usize] = (t, 0);
         let mark = banned_edges.is_empty();
-        let mut opened: [Vec<bool>; 2] = if mark {
-            [vec![false; c.hubs.len()], vec![false; c.hubs.len()]]
-        } else {
-            [vec![], vec![]]
-        };
-        let mut frontier: [Vec<u32>; 2] = [vec![f], vec![t]];
-        loop {
-            if frontier[0].is_empty() || frontier[1].is_empty() {
-                return None;
-            }
-            let s = if frontier[0].len() <= frontier[1].len() { 0 } else { 1 };
-            let mut next = Vec::new();
-            let mut meet: Option<(u32, i64, u32)> = None;
-            let (this, other) = if s == 0 {
-                let (a, b) = side.split_at_mut(1);
-                (&mut a[0], &b[0])
-            } else {
-                let (a, b) = side.split_at_mut(1);
-                (&mut b[0], &a[0])
-            };
-            for &u in &frontier[s] {
-                let du = this[u as usize].1;
-                let o = if mark { Some(&mut opened[s]) } else { None };
-                self.expand(u, o, |v| {
-                    if this[v as usize].1 != UNSEEN || !ok(u, v) {
-                        return;
-                    }
-                    this[v as usize] = (u, du + 1);
-                    next.push(v);
-                    let dv = other[v as usize].1;
-                    if dv != UNSEEN {
-                        let total = du + 1 + dv;
-                        let key = (total, ids[v as usize], v);
-                        if meet.is_none_or(|m| (key.0, key.1) < (m.0, m.1)) {
-                            meet = Some(key);
+        let hubs = if mark { c.hubs.len() } else { 0 };
+        with_marks([c.len(), c.len(), hubs, hubs], |[s0, s1, o0, o1]| {
+            s0.set(f, (f, 0));
+            s1.set(t, (t, 0));
+            let mut side = [s0, s1];
+            let opened = [o0, o1];
+            let mut frontier: [Vec<u32>; 2] = [vec![f], vec![t]];
+            loop {
+                if frontier[0].is_empty() || frontier[1].is_empty() {
+                    return None;
+                }
+                let s = if frontier[0].len() <= frontier[1].len() { 0 } else { 1 };
+                let mut next = Vec::new();
+                let mut meet: Option<(u32, i64, u32)> = None;
+                let [a, b] = &mut side;
+                let (this, other) = if s == 0 { (a, b) } else { (b, a) };
+                for &u in &frontier[s] {
+                    let du = this.get(u).map_or(UNSEEN, |x| x.1);
+                    let o = if mark { Some(&mut *opened[s]) } else { None };
+                    self.expand(u, o, |v| {
+                        if this.is_set(v) || !ok(u, v) {
+                            return;
                         }
-                    }
-                });
+                        this.set(v, (u, du + 1));
+                        next.push(v);
+                        if let Some((_, dv)) = other.get(v) {
+                            let total = du + 1 + dv;
+                            let key = (total, ids[v as usize], v);
+                            if meet.is_none_or(|m| (key.0, key.1) < (m.0, m.1)) {
+                                meet = Some(key);
+                            }
+                        }
+                    });
+                }
+                if let Some((_, _, m)) = meet {
+                    let walk = |map: &Marks| {
+                        let mut v = vec![m];
+                        let mut x = m;
+                        while let Some((parent, _)) = map.get(x)
+                            && parent != x
+                        {
+                            x = parent;
+                            v.push(x);
+                        }
+                        v
+                    };
+                    let (mut a, b) = (walk(side[0]), walk(side[1]));
+                    a.reverse();
+                    a.extend_from_slice(&b[1..]);
+                    return Some(a.into_iter().map(|x| ids[x as usize]).collect());
+                }
+                next.sort_unstable();
+                frontier[s] = next;
             }
-            if let Some((_, _, m)) = meet {
-                let walk = |map: &Vec<(u32, u32)>| {
-                    let mut v = vec![m];
-                    let mut x = m;
-                    while map[x as usize].0 != x {
-                        x = map[x as usize].0;
-                        v.push(x);
-                    }
-                    v
-                };
-                let (mut a, b) = (walk(&side[0]), walk(&side[1]));
-                a.reverse();
-                a.extend_from_slice(&b[1..]);
-                return Some(a.into_iter().map(|x| ids[x as usize]).collect());
-            }
-            next.sort_unstable();
-            frontier[s] = next;
-        }
+        })
     }
     /// Up to `k` shortest simple paths, shortest first (Yen's algorithm
     /// over [`Self::shortest_path`]).
@@ -771,5 +855,46 @@ impl<'a> Ctx<'a> {
                 any
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn marks_empty_between_rounds_and_across_the_stamp_wrap() {
+        let mut m = Marks::default();
+        m.begin(4);
+        m.set(2, (7, 1));
+        assert_eq!(m.get(2), Some((7, 1)));
+        assert!(!m.is_set(1));
+        m.begin(4);
+        assert_eq!(m.get(2), None, "a new round starts empty");
+        // Just before the stamp wraps: a slot written at round u32::MAX
+        // must not read as set after the wrap (round 1 again).
+        m.round = u32::MAX - 1;
+        m.begin(4);
+        m.set(3, (1, 1));
+        m.begin(6);
+        assert_eq!(m.round, 1);
+        assert!((0..6).all(|i| !m.is_set(i)), "stamps were reset at the wrap");
+        m.set(5, (2, 2));
+        assert_eq!(m.get(5), Some((2, 2)));
+    }
+
+    #[test]
+    fn nested_walks_get_their_own_marks() {
+        let outer = with_marks([3], |[a]| {
+            a.set(0, (1, 0));
+            // A walk inside a walk (an edge's reasons during a search, say)
+            // must not see or clear the outer one's marks.
+            with_marks([3], |[b]| {
+                assert!(!b.is_set(0));
+                b.set(1, (9, 9));
+            });
+            (a.get(0), a.is_set(1))
+        });
+        assert_eq!(outer, (Some((1, 0)), false));
     }
 }
