@@ -141,6 +141,11 @@ pub struct AccessArgs {
     /// What a request without a credential may read.
     #[arg(long, env = "MAILLAGE_ANONYMOUS", value_enum, default_value_t = api::auth::Anonymous::Public)]
     pub anonymous: api::auth::Anonymous,
+    /// Seconds an API key read from the database stays valid in memory: a
+    /// revoked key is refused by every instance within this delay (0: read
+    /// the key table on every request, and revocations apply at once).
+    #[arg(long, env = "MAILLAGE_KEY_CACHE_SECONDS", default_value_t = 5)]
+    pub key_cache_seconds: u64,
     /// Verify bearer tokens (JWT, HS256) with this shared secret.
     #[arg(long, env = "MAILLAGE_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
@@ -240,6 +245,9 @@ impl AccessArgs {
             access: AccessConfig {
                 anonymous: self.anonymous,
                 tokens,
+                keys: std::sync::Arc::new(crate::domain::keys::KeyCache::new(std::time::Duration::from_secs(
+                    self.key_cache_seconds,
+                ))),
             },
             limits: Limits {
                 max_depth: self.max_depth,

@@ -329,6 +329,49 @@ async fn each_role_sees_what_it_may_and_nothing_else() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn cached_keys_check_the_secret_and_expire() {
+    let t = TestDb::with_demo().await;
+    let with_cache = |ttl_ms: u64| ServerConfig {
+        access: maillage::api::auth::AccessConfig {
+            keys: Arc::new(keys::KeyCache::new(std::time::Duration::from_millis(ttl_ms))),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let k = keys::create(&t.db, Role::Analyst, None, "cached", false).await.unwrap();
+    let viewer = "{ viewer { role } }";
+
+    // A long-lived cache: once read, the key is not read again, so its
+    // revocation is not seen yet (the documented delay)…
+    let app = api::router(t.db.clone(), with_cache(600_000));
+    assert_eq!(gql(&app, Some(&k), viewer).await.status, StatusCode::OK);
+    // …but a wrong secret under the cached prefix is refused all the same.
+    let wrong = format!("{}{}", &k[..k.len() - 1], if k.ends_with('0') { '1' } else { '0' });
+    let r = gql(&app, Some(&wrong), viewer).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&r), "UNAUTHENTICATED");
+    assert_eq!(keys::revoke(&t.db, &k[4..12]).await.unwrap(), 1);
+    assert_eq!(
+        gql(&app, Some(&k), viewer).await.status,
+        StatusCode::OK,
+        "within the delay the cached key still stands"
+    );
+
+    // A short-lived one: after the delay, the revocation applies.
+    let k2 = keys::create(&t.db, Role::Analyst, None, "cached briefly", false)
+        .await
+        .unwrap();
+    let app = api::router(t.db.clone(), with_cache(300));
+    assert_eq!(gql(&app, Some(&k2), viewer).await.status, StatusCode::OK);
+    assert_eq!(keys::revoke(&t.db, &k2[4..12]).await.unwrap(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let r = gql(&app, Some(&k2), viewer).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A revoked key read into the cache is refused from it too.
+    assert_eq!(gql(&app, Some(&k2), viewer).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn bad_expired_and_revoked_credentials_are_unauthenticated() {
     let t = TestDb::with_demo().await;
     let app = api::router(t.db.clone(), ServerConfig::default());

@@ -28,6 +28,9 @@ pub enum Anonymous {
 pub struct AccessConfig {
     pub anonymous: Anonymous,
     pub tokens: TokenConfig,
+    /// API keys read recently (the default keeps none: every request reads
+    /// the key table, and a revocation applies at once).
+    pub keys: std::sync::Arc<keys::KeyCache>,
 }
 
 /// A refusal, as a GraphQL-shaped JSON body.
@@ -75,7 +78,7 @@ pub async fn principal(
         };
     };
     let found = if keys::is_api_key(c) {
-        match keys::authenticate(db, c).await {
+        match cfg.keys.authenticate(db, c).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "authentication: database error");

@@ -57,7 +57,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
     opts.sqlx_logging(std::env::var_os("MAILLAGE_LOG_SQL").is_some())
         // A dead database should be reported within seconds, not minutes.
         .connect_timeout(Duration::from_secs(5))
-        .acquire_timeout(Duration::from_secs(8));
+        .acquire_timeout(Duration::from_secs(8))
+        // sqlx pings every connection it hands out by default: one more
+        // round trip per statement, half of a small request's database
+        // time. A connection in steady use is known good; one idle long
+        // enough for a proxy or a firewall to have dropped it is pinged.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         // One connection for an in-memory database (each connection would
