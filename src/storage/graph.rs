@@ -293,6 +293,14 @@ pub async fn log_change(db: &impl ConnectionTrait, op: ChangeOp, table: Option<&
         ],
     ))
     .await?;
+    if op == ChangeOp::Rebuild {
+        // Whoever is behind this row rebuilds when it reaches it, whatever
+        // came before: the earlier rows are of no use to anyone. This keeps
+        // the log to the edits since the last import. (The row just written
+        // is the last one: writers of the log go one at a time.)
+        db.execute_unprepared("DELETE FROM graph_changes WHERE seq < (SELECT MAX(seq) FROM graph_changes)")
+            .await?;
+    }
     if pg {
         // Delivered when (and only if) the transaction commits.
         db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
