@@ -14,7 +14,7 @@
 # (a binary to measure instead of building the release one: before/after),
 # PGDB (the PostgreSQL database created and dropped, default maillage_api_bench).
 #
-# Needs: oha (`cargo install oha --locked`), jq, curl, psql and pgbench
+# Needs: oha (`cargo install oha --locked`), jq, curl, sqlite3, psql and pgbench
 # (PostgreSQL at 127.0.0.1:5432, trust auth), ../shared/tools/gen-bundle.
 # The bundle is generated once into $BENCH_DIR/department (never committed);
 # the PostgreSQL database `maillage_api_bench` is created and dropped here.
@@ -39,11 +39,14 @@ URL="http://127.0.0.1:$PORT/graphql"
 read -r -a OPS <<<"${OPS:-a b c d e}"
 CEILINGS=(a c d e)
 
-for tool in oha jq curl psql pgbench; do
+TOOLS=(oha jq curl psql pgbench)
+# The SQLite run reads the partners it asks about with the sqlite3 shell.
+if [[ " $ENGINES " == *" sqlite "* ]]; then TOOLS+=(sqlite3); fi
+for tool in "${TOOLS[@]}"; do
   if ! command -v "$tool" >/dev/null; then
     case $tool in
       oha) echo "oha is missing: cargo install oha --locked   (crates.io; puts it in ~/.cargo/bin)" ;;
-      jq | curl) echo "$tool is missing: apt-get install -y $tool" ;;
+      jq | curl | sqlite3) echo "$tool is missing: apt-get install -y $tool" ;;
       *) echo "$tool is missing: apt-get install -y postgresql-client" ;;
     esac
     exit 1
