@@ -102,6 +102,7 @@ macro_rules! node_connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("An edge to one ", $what, ".")]
         #[derive(async_graphql::SimpleObject)]
+        #[graphql(serial)]
         pub struct $edge {
             /// Opaque cursor of this item, for `after`/`before`.
             pub cursor: String,
@@ -111,6 +112,7 @@ macro_rules! node_connection {
 
         #[doc = concat!("A page of a list of ", $what, "s (Relay cursor connection).")]
         #[derive(async_graphql::SimpleObject)]
+        #[graphql(serial)]
         pub struct $conn {
             /// The items of the page with their cursors.
             pub edges: Vec<$edge>,

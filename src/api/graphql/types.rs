@@ -121,7 +121,7 @@ node_connection!(TerritoryConnection, TerritoryEdge, Territory, "territory");
 /// (établissement public de coopération intercommunale: an
 /// intercommunality) › commune › district, or QPV (quartier prioritaire de
 /// la politique de la ville: a priority neighbourhood of the urban policy).
-#[Object]
+#[Object(serial)]
 impl Territory {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -474,7 +474,7 @@ node_connection!(PartnerConnection, PartnerEdge, Partner, "partner");
 /// Locale, France Travail, CCAS — centre communal d'action sociale —, the
 /// Département, State services, police and justice, schools, social
 /// landlords, prevention clubs, associations…).
-#[Object]
+#[Object(serial)]
 impl Partner {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -917,7 +917,7 @@ node_connection!(ContactConnection, ContactEdge, Contact, "contact");
 
 /// A contact person at a partner. Personal data (GDPR): who may read the
 /// name, e-mail and phone is decided by the viewer's role.
-#[Object]
+#[Object(serial)]
 impl Contact {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -984,7 +984,7 @@ node_connection!(NetworkConnection, NetworkEdge, Network, "network");
 /// prosecutor), CDDF (conseil des droits et devoirs des familles), social
 /// mediation, the contrat de ville (the town's urban-policy contract) and its
 /// thematic groups, youth networks…
-#[Object]
+#[Object(serial)]
 impl Network {
     /// Who may read it: `PUBLIC`, `MEMBERS` (its members) or `INTERNAL` (the
     /// directorate). Without one set, the default of its kind: a GLTD's or a
@@ -1172,7 +1172,7 @@ impl Network {
 pub struct Membership(pub membership::Model);
 
 /// A partner's seat in a network, with its role and dates.
-#[Object]
+#[Object(serial)]
 impl Membership {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -1227,7 +1227,7 @@ node_connection!(ActionConnection, ActionEdge, Action, "action");
 /// A shared action: a project several partners run together (a lead,
 /// co-partners, funders), with a theme, a status, dates, a budget, its
 /// beneficiaries and the territories it takes place in.
-#[Object]
+#[Object(serial)]
 impl Action {
     /// Who may read it: `PUBLIC`, `MEMBERS` (its participants) or `INTERNAL`
     /// (the directorate). Without one set, its network's, else public.
@@ -1430,7 +1430,7 @@ impl Action {
 pub struct Participation(pub action_partner::Model);
 
 /// A partner's part in a shared action.
-#[Object]
+#[Object(serial)]
 impl Participation {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
@@ -1475,7 +1475,7 @@ pub struct PartnerRelation(pub relation::Model);
 
 /// A declared, directed relation between two partners (a convention, a
 /// funding, referrals of people, coordination…).
-#[Object]
+#[Object(serial)]
 impl PartnerRelation {
     /// Who may read it: `PUBLIC`, `MEMBERS` (the two partners) or `INTERNAL`
     /// (the directorate); members when none is set.
@@ -1563,6 +1563,7 @@ macro_rules! link_connection {
     ($conn:ident, $edge:ident, $what:literal) => {
         #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
         #[derive(SimpleObject)]
+        #[graphql(serial)]
         pub struct $conn {
             /// The items of the page, each with its cursor and the link's own data.
             pub edges: Vec<$edge>,
@@ -1590,6 +1591,7 @@ macro_rules! link_connection {
 
 /// A network a partner sits in, with the membership's role and dates.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PartnerNetworkEdge {
     /// Opaque cursor of this item.
     pub cursor: String,
@@ -1612,6 +1614,7 @@ link_connection!(
 
 /// A partner sitting in a network, with the membership's role and dates.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct NetworkMemberEdge {
     /// Opaque cursor of this item.
     pub cursor: String,
@@ -1630,6 +1633,7 @@ link_connection!(NetworkMemberConnection, NetworkMemberEdge, "the members of a n
 
 /// An action a partner takes part in, with its role and contribution.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PartnerActionEdge {
     /// Opaque cursor of this item.
     pub cursor: String,
@@ -1650,6 +1654,7 @@ link_connection!(
 
 /// A partner taking part in an action, with its role and contribution.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ActionParticipantEdge {
     /// Opaque cursor of this item.
     pub cursor: String,
@@ -1670,6 +1675,7 @@ link_connection!(
 
 /// The partner at the other end of a declared relation, with the relation's data.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PartnerRelationEdge {
     /// Opaque cursor of this item.
     pub cursor: String,
