@@ -95,15 +95,6 @@ pub fn is_api_key(credential: &str) -> bool {
     credential.starts_with("mlg_")
 }
 
-/// The principal a key stands for; `None` for a malformed, unknown or
-/// revoked key (the caller answers all three alike: existence must not leak).
-pub async fn authenticate(db: &DatabaseConnection, key: &str) -> Result<Option<Principal>, KeyError> {
-    let Some((prefix, secret)) = split(key) else {
-        return Ok(None);
-    };
-    Ok(lookup(db, prefix).await?.and_then(|found| found.admit(secret)))
-}
-
 fn split(key: &str) -> Option<(&str, &str)> {
     key.strip_prefix("mlg_").and_then(|k| k.split_once('_'))
 }
@@ -198,8 +189,9 @@ impl KeyCache {
         self.ttl
     }
 
-    /// [`authenticate`], from the cache when the key was read less than
-    /// `ttl` ago.
+    /// The principal a key stands for; `None` for a malformed, unknown or
+    /// revoked key (the caller answers all three alike: existence must not
+    /// leak). From the cache when the key was read less than `ttl` ago.
     pub async fn authenticate(&self, db: &DatabaseConnection, key: &str) -> Result<Option<Principal>, KeyError> {
         let Some((prefix, secret)) = split(key) else {
             return Ok(None);

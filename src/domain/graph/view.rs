@@ -271,6 +271,12 @@ impl Marks {
         self.stamp[i as usize] == self.round
     }
 
+    /// Sets slot `i` as a flag (seen, opened), with no value.
+    #[inline]
+    fn mark(&mut self, i: u32) {
+        self.set(i, (0, 0));
+    }
+
     #[inline]
     fn set(&mut self, i: u32, v: (u32, u32)) {
         self.stamp[i as usize] = self.round;
@@ -471,7 +477,7 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             if let Some(o) = opened.as_mut() {
-                o.set(i.at, (0, 0));
+                o.mark(i.at);
             }
             for m in c.members(i.at) {
                 if m.at != u && self.active(m) && self.keeps_at(m.at) {
@@ -687,8 +693,10 @@ impl<'a> Ctx<'a> {
         let Some(ci) = c.pos(center) else {
             return (out, false);
         };
-        with_marks([c.len(), c.hubs.len()], |[dist, opened]| {
-            dist.set(ci, (0, 0));
+        // The distance travels with each queued partner: the marks only
+        // say who was reached.
+        with_marks([c.len(), c.hubs.len()], |[seen, opened]| {
+            seen.mark(ci);
             let mut queue = VecDeque::from([(ci, 0)]);
             let mut fresh = Vec::new();
             while let Some((u, d)) = queue.pop_front() {
@@ -697,8 +705,8 @@ impl<'a> Ctx<'a> {
                 }
                 fresh.clear();
                 self.expand(u, Some(opened), |v| {
-                    if !dist.is_set(v) {
-                        dist.set(v, (d + 1, 0));
+                    if !seen.is_set(v) {
+                        seen.mark(v);
                         fresh.push(v);
                     }
                 });
