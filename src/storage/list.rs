@@ -9,9 +9,13 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query,
+    SelectStatement,
+};
 use sea_orm::{
-    ConnectionTrait, EntityTrait, FromQueryResult, Order, PaginatorTrait, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, Order,
+    PaginatorTrait, PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use super::Result;
@@ -25,6 +29,9 @@ pub struct Slice {
     pub before: Option<u64>,
     pub first: Option<u64>,
     pub last: Option<u64>,
+    /// Whether the list's size is wanted (`totalCount`). A nested first
+    /// page without it reads only the rows it shows, on PostgreSQL.
+    pub count: bool,
 }
 
 /// One sort key: a SQL expression over the listed table's columns (written
@@ -181,12 +188,14 @@ pub enum Parent {
 }
 
 /// The same slice of a list for each of many parents, in one statement.
-/// `select` must already keep only the rows of the wanted parents (and what
-/// the viewer may see); `parent` says which parent each row belongs to.
+/// `select` must already keep only what the viewer may see (and the
+/// filter); `parent` says which parent each row belongs to (for
+/// [`Parent::Column`], the rows of `parents` are kept here).
 pub async fn nested<E, C>(
     db: &C,
     select: Select<E>,
     parent: Parent,
+    parents: &[i64],
     sort: &[Sort],
     slice: Slice,
 ) -> Result<HashMap<i64, Group<E::Model>>>
@@ -196,15 +205,132 @@ where
     E::Model: FromQueryResult,
 {
     let table = table_of::<E>();
-    let mut inner = select.into_query();
+    nested_rows(db, select.into_query(), &table, None, parent, parents, sort, slice, |row| {
+        Ok(E::Model::from_query_result(row, "")?)
+    })
+    .await
+}
+
+/// Prefix of the target's columns in [`nested_linked`]'s rows.
+const TARGET: &str = "t_";
+
+/// The record each row of a page points at, joined to the page (after it is
+/// cut: only the rows shown are joined).
+struct Target {
+    table: String,
+    id: String,
+    /// The listed table's column that holds the target's id.
+    key: String,
+    columns: Vec<String>,
+}
+
+impl Target {
+    fn of<T: EntityTrait>(key: impl ColumnTrait) -> Target {
+        Target {
+            table: table_of::<T>(),
+            id: T::PrimaryKey::iter()
+                .next()
+                .expect("every table has an id")
+                .into_column()
+                .as_str()
+                .to_owned(),
+            key: key.as_str().to_owned(),
+            columns: T::Column::iter().map(|c| c.as_str().to_owned()).collect(),
+        }
+    }
+
+    /// `, "t"."c" AS "t_c"…` and ` INNER JOIN "t" ON …` over the page `w`.
+    fn sql(&self) -> (String, String) {
+        let t = &self.table;
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| format!(", \"{t}\".\"{c}\" AS \"{TARGET}{c}\""))
+            .collect();
+        let join = format!(" INNER JOIN \"{t}\" ON \"{t}\".\"{}\" = \"w\".\"{}\"", self.id, self.key);
+        (columns, join)
+    }
+}
+
+/// [`nested`] over a link table (a membership, a participation, a
+/// relation), with the record each link points at (`target`, a foreign key
+/// to `T`) read in the same statement: an edge and its node come together,
+/// where a second statement by id cost a round trip, a batch and a copy of
+/// every node. `select` must keep only links whose target the viewer sees.
+pub async fn nested_linked<L, T, C>(
+    db: &C,
+    select: Select<L>,
+    target: L::Column,
+    parent: Parent,
+    parents: &[i64],
+    sort: &[Sort],
+    slice: Slice,
+) -> Result<HashMap<i64, Group<(L::Model, T::Model)>>>
+where
+    L: EntityTrait,
+    T: EntityTrait,
+    C: ConnectionTrait,
+    L::Model: FromQueryResult,
+    T::Model: FromQueryResult,
+{
+    let table = table_of::<L>();
+    let join = Target::of::<T>(target);
+    nested_rows(db, select.into_query(), &table, Some(join), parent, parents, sort, slice, |row| {
+        Ok((
+            L::Model::from_query_result(row, "")?,
+            T::Model::from_query_result(row, TARGET)?,
+        ))
+    })
+    .await
+}
+
+/// Whether a nested page is read by [`first_rows`]: a first page (no cursor,
+/// no `last`) of a list keyed by a column, without its size, on PostgreSQL.
+fn reads_first_rows(backend: DbBackend, parent: &Parent, slice: Slice) -> bool {
+    backend == DbBackend::Postgres
+        && matches!(parent, Parent::Column(_))
+        && slice.after == 0
+        && slice.before.is_none()
+        && slice.last.is_none()
+        && slice.first.is_some()
+        && !slice.count
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn nested_rows<R, C>(
+    db: &C,
+    mut inner: SelectStatement,
+    table: &str,
+    target: Option<Target>,
+    parent: Parent,
+    parents: &[i64],
+    sort: &[Sort],
+    slice: Slice,
+    decode: impl Fn(&QueryResult) -> Result<R>,
+) -> Result<HashMap<i64, Group<R>>>
+where
+    C: ConnectionTrait,
+{
+    if parents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if reads_first_rows(db.get_database_backend(), &parent, slice)
+        && let Parent::Column(key) = &parent
+    {
+        let first = slice.first.unwrap_or(0);
+        return first_rows(db, inner, table, target, key, parents, sort, first, decode).await;
+    }
     let key = match parent {
-        Parent::Column(c) => c,
+        Parent::Column(c) => {
+            inner.and_where(Expr::cust(c.clone()).is_in(parents.iter().copied()));
+            c
+        }
         Parent::Pairs(pairs) => {
             inner.join_subquery(
                 JoinType::InnerJoin,
                 *pairs,
                 Alias::new("w_pairs"),
-                Expr::col((Alias::new("w_pairs"), Alias::new("id"))).equals((Alias::new(&table), Alias::new("id"))),
+                Expr::col((Alias::new("w_pairs"), Alias::new("id"))).equals((Alias::new(table), Alias::new("id"))),
             );
             "\"w_pairs\".\"k\"".to_owned()
         }
@@ -214,7 +340,7 @@ where
         .expr_as(
             Expr::cust(format!(
                 "ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {})",
-                order_sql(&table, sort)
+                order_sql(table, sort)
             )),
             Alias::new("w_rn"),
         )
@@ -222,8 +348,8 @@ where
             Expr::cust(format!("COUNT(*) OVER (PARTITION BY {key})")),
             Alias::new("w_total"),
         );
-    let rn = || Expr::col(Alias::new("w_rn"));
-    let total = || Expr::col(Alias::new("w_total"));
+    let rn = || Expr::col((Alias::new("w"), Alias::new("w_rn")));
+    let total = || Expr::col((Alias::new("w"), Alias::new("w_total")));
     let mut window = Condition::all().add(rn().gt(slice.after as i64));
     if let Some(b) = slice.before {
         window = window.add(rn().lt(b as i64));
@@ -245,16 +371,28 @@ where
     }
     // Each parent's first row comes along even outside the window, so every
     // parent with a non-empty list learns its total.
+    let w = || Alias::new("w");
     let mut outer = Query::select();
     outer
-        .column(Asterisk)
+        .column((w(), Asterisk))
         .expr_as(Expr::case(window.clone(), 1).finally(0), Alias::new("w_in"))
-        .from_subquery(inner, Alias::new("w"))
-        .cond_where(Condition::any().add(window).add(rn().eq(1)))
-        .order_by(Alias::new("w_key"), Order::Asc)
-        .order_by(Alias::new("w_rn"), Order::Asc);
+        .from_subquery(inner, w())
+        .cond_where(Condition::any().add(window).add(Expr::col((w(), Alias::new("w_rn"))).eq(1)))
+        .order_by((w(), Alias::new("w_key")), Order::Asc)
+        .order_by((w(), Alias::new("w_rn")), Order::Asc);
+    if let Some(t) = &target {
+        let tt = || Alias::new(&t.table);
+        outer.join(
+            JoinType::InnerJoin,
+            tt(),
+            Expr::col((tt(), Alias::new(&t.id))).equals((w(), Alias::new(&t.key))),
+        );
+        for c in &t.columns {
+            outer.expr_as(Expr::col((tt(), Alias::new(c))), Alias::new(format!("{TARGET}{c}")));
+        }
+    }
 
-    let mut out: HashMap<i64, Group<E::Model>> = HashMap::new();
+    let mut out: HashMap<i64, Group<R>> = HashMap::new();
     for row in db.query_all(&outer).await? {
         let parent: i64 = row.try_get("", "w_key")?;
         let rn: i64 = row.try_get("", "w_rn")?;
@@ -275,12 +413,78 @@ where
             g.has_previous = rn > 1;
         }
         g.has_next = (rn as u64) < total as u64;
-        g.rows.push(E::Model::from_query_result(&row, "")?);
+        g.rows.push(decode(&row)?);
     }
     for g in out.values_mut() {
         if g.rows.is_empty() {
             // The window fell beyond the list: what lies before it is the list.
             g.has_previous = g.total.unwrap_or(0) > 0 && slice.after > 0;
+        }
+    }
+    Ok(out)
+}
+
+/// The first `first` rows of each parent's list, on PostgreSQL: for each
+/// parent, a `LATERAL` subquery reads its rows in order and stops after
+/// `first + 1` (the one more says whether a next page exists), where the
+/// window of [`nested`] numbers and counts every row of every parent (a
+/// partner busy in hundreds of actions, for its first five). The parents
+/// come as one array parameter, so the statement's text is the same
+/// whatever their number (prepared once per connection).
+#[allow(clippy::too_many_arguments)]
+async fn first_rows<R, C>(
+    db: &C,
+    mut inner: SelectStatement,
+    table: &str,
+    target: Option<Target>,
+    key: &str,
+    parents: &[i64],
+    sort: &[Sort],
+    first: u64,
+    decode: impl Fn(&QueryResult) -> Result<R>,
+) -> Result<HashMap<i64, Group<R>>>
+where
+    C: ConnectionTrait,
+{
+    let mut out: HashMap<i64, Group<R>> = HashMap::new();
+    if first == 0 {
+        return Ok(out);
+    }
+    inner
+        .and_where(Expr::cust(format!("{key} = \"w_p\".\"k\"")))
+        .expr_as(
+            Expr::cust(format!("ROW_NUMBER() OVER (ORDER BY {})", order_sql(table, sort))),
+            Alias::new("w_rn"),
+        )
+        .limit(first + 1);
+    for (e, desc) in order_terms(table, sort) {
+        inner.order_by_expr(Expr::cust(e), if desc { Order::Desc } else { Order::Asc });
+    }
+    let (sql, mut values) = inner.build(PostgresQueryBuilder);
+    values.0.push(parents.to_vec().into());
+    let (columns, join) = target.as_ref().map(Target::sql).unwrap_or_default();
+    let sql = format!(
+        "SELECT \"w\".*, \"w_p\".\"k\" AS \"w_key\"{columns} FROM unnest(CAST(${} AS bigint[])) AS \"w_p\"(\"k\") \
+         CROSS JOIN LATERAL ({sql}) AS \"w\"{join} ORDER BY \"w_key\", \"w\".\"w_rn\"",
+        values.0.len()
+    );
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values.0))
+        .await?;
+    for row in rows {
+        let parent: i64 = row.try_get("", "w_key")?;
+        let rn: i64 = row.try_get("", "w_rn")?;
+        let g = out.entry(parent).or_insert_with(|| Group {
+            rows: vec![],
+            start: 1,
+            total: None,
+            has_previous: false,
+            has_next: false,
+        });
+        if rn as u64 > first {
+            g.has_next = true;
+        } else {
+            g.rows.push(decode(&row)?);
         }
     }
     Ok(out)

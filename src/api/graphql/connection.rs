@@ -69,6 +69,7 @@ pub fn slice(
         before: before.map(|c| decode_cursor("before", &c)).transpose()?,
         first,
         last,
+        count: wants_total(ctx),
     })
 }
 

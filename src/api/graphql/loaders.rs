@@ -4,13 +4,16 @@
 //! Loaders are built per request (they cache, and they carry the viewer's
 //! scope), and handed to the resolvers through the request data.
 //!
-//! - [`ById`]: records by id (object references: a partner's seat, an
-//!   edge's node).
+//! - [`ById`]: records by id (object references: a partner's seat, a
+//!   network's territory).
 //! - [`NestedLoader`]: one page of a nested connection for every parent at
 //!   once (`storage::list::nested`). Its key carries the page request (the
 //!   filter, order and slice); requests that are the same for all parents of
 //!   a level, as they are when they come from one field of the query, are
 //!   answered together by one statement.
+//! - [`LinkLoader`]: the same over a link table (memberships,
+//!   participations, relations), each link with the record it points at,
+//!   joined in the same statement (an edge and its node).
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -115,18 +118,10 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[NestedKey<E>]) -> Result<HashMap<NestedKey<E>, Group<E::Model>>, LoadError> {
-        let mut requests: HashMap<&str, (&Arc<NestedQuery<E>>, Vec<i64>)> = HashMap::new();
-        for k in keys {
-            requests
-                .entry(k.query.sig.as_str())
-                .or_insert_with(|| (&k.query, vec![]))
-                .1
-                .push(k.parent);
-        }
         let mut out = HashMap::with_capacity(keys.len());
-        for (q, parents) in requests.into_values() {
+        for (q, parents) in by_request(keys) {
             let (select, parent) = (q.build)(&parents);
-            let mut groups = list::nested(&self.db, select, parent, &q.sort, q.slice)
+            let mut groups = list::nested(&self.db, select, parent, &parents, &q.sort, q.slice)
                 .await
                 .map_err(Arc::new)?;
             for p in parents {
@@ -144,13 +139,65 @@ where
     }
 }
 
+/// Pages of nested connections over a link table, each link with the
+/// record it points at (`storage::list::nested_linked`): the edges of a
+/// partner's networks, a network's members, a partner's actions…
+pub struct LinkLoader<L: EntityTrait, T> {
+    db: DatabaseConnection,
+    /// The link's foreign key to `T`.
+    target: L::Column,
+    _t: PhantomData<T>,
+}
+
+impl<L, T> Loader<NestedKey<L>> for LinkLoader<L, T>
+where
+    L: EntityTrait + Send + Sync + 'static,
+    T: EntityTrait + Send + Sync + 'static,
+    L::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
+    T::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
+{
+    type Value = Group<(L::Model, T::Model)>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[NestedKey<L>]) -> Result<HashMap<NestedKey<L>, Self::Value>, LoadError> {
+        let mut out = HashMap::with_capacity(keys.len());
+        for (q, parents) in by_request(keys) {
+            let (select, parent) = (q.build)(&parents);
+            let mut groups = list::nested_linked::<L, T, _>(&self.db, select, self.target, parent, &parents, &q.sort, q.slice)
+                .await
+                .map_err(Arc::new)?;
+            for p in parents {
+                let g = groups.remove(&p).unwrap_or_else(|| list::empty_group(q.slice));
+                out.insert(NestedKey { parent: p, query: q.clone() }, g);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The keys of a batch grouped by page request, each with its parents.
+fn by_request<E: EntityTrait>(keys: &[NestedKey<E>]) -> Vec<(Arc<NestedQuery<E>>, Vec<i64>)> {
+    let mut requests: HashMap<&str, (&Arc<NestedQuery<E>>, Vec<i64>)> = HashMap::new();
+    for k in keys {
+        requests
+            .entry(k.query.sig.as_str())
+            .or_insert_with(|| (&k.query, vec![]))
+            .1
+            .push(k.parent);
+    }
+    requests.into_values().map(|(q, p)| (q.clone(), p)).collect()
+}
+
 /// Keys per statement. A level of a query holds at most the product of its
 /// page sizes; each key is one bind parameter, and PostgreSQL takes at most
 /// 65 535 of them per statement (SQLite 32 766), so batches stay well below.
 const MAX_BATCH: usize = 10_000;
 
 macro_rules! loaders {
-    ($($e:ident: $by_id:ident, $nested:ident;)*) => {
+    (
+        $($e:ident: $by_id:ident, $nested:ident;)*
+        @links $($link:ident: $l:ident -> $t:ident by $col:ident;)*
+    ) => {
         /// Every loader of one request.
         pub struct Loaders {
             /// Bumped each time a resolver reaches for a loader (see [`settle`]).
@@ -160,6 +207,9 @@ macro_rules! loaders {
             $(
                 pub $by_id: DataLoader<ById<$e::Entity>>,
                 pub $nested: DataLoader<NestedLoader<$e::Entity>>,
+            )*
+            $(
+                pub $link: DataLoader<LinkLoader<$l::Entity, $t::Entity>>,
             )*
         }
 
@@ -191,6 +241,14 @@ macro_rules! loaders {
                         $nested: DataLoader::new(NestedLoader { db: db.clone(), _e: PhantomData }, spawn.clone())
                             .max_batch_size(MAX_BATCH)
                             .delay(Duration::ZERO),
+                    )*
+                    $(
+                        $link: DataLoader::new(
+                            LinkLoader { db: db.clone(), target: $l::Column::$col, _t: PhantomData },
+                            spawn.clone(),
+                        )
+                        .max_batch_size(MAX_BATCH)
+                        .delay(Duration::ZERO),
                     )*
                 }
             }
@@ -240,4 +298,11 @@ loaders! {
     action: action, action_lists;
     action_partner: participation, participation_lists;
     relation: relation, relation_lists;
+    @links
+    partner_networks: membership -> network by NetworkId;
+    network_members: membership -> partner by PartnerId;
+    partner_actions: action_partner -> action by ActionId;
+    action_participants: action_partner -> partner by PartnerId;
+    relations_out: relation -> partner by ToPartnerId;
+    relations_in: relation -> partner by FromPartnerId;
 }

@@ -4,10 +4,9 @@
 //! nested connections through its `NestedLoader`s, so a level of N parents
 //! costs a fixed number of statements, whatever N.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -17,13 +16,13 @@ use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info,
 use super::error::internal;
 use super::filters::*;
 use super::ids::{Kind, encode};
-use super::loaders::{ById, Loaders, NestedKey, NestedLoader, NestedQuery};
+use super::loaders::{LoadError, Loaders, NestedKey, NestedQuery};
 use super::scalars::Date;
 use super::stats::LinkKind;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::{Group, Parent, Slice, Sort, empty_group};
-use crate::storage::read::{HasId, Scope, Scoped};
+use crate::storage::read::{Scope, Scoped};
 
 /// The request's loaders. Every load goes through here, which lets the
 /// loaders tell when a level of the query has queued all its keys.
@@ -57,23 +56,27 @@ fn col(table: &str, column: &str) -> Parent {
     Parent::Column(format!("\"{table}\".\"{column}\""))
 }
 
-/// Rows of `E` visible to `scope` whose `key` column is one of `ids`.
-fn rows_of<E: Scoped>(scope: &Scope, key: E::Column, ids: &[i64], cond: Condition) -> Select<E> {
-    scope.select::<E>().filter(key.is_in(ids.iter().copied())).filter(cond)
+/// Rows of `E` visible to `scope` that `cond` keeps; for a list keyed by a
+/// column ([`col`]), `storage::list::nested` keeps the wanted parents' rows.
+fn rows_of<E: Scoped>(scope: &Scope, cond: Condition) -> Select<E> {
+    scope.select::<E>().filter(cond)
 }
 
 /// One parent's page of a nested list, batched with its siblings'.
-async fn nested_page<E>(
-    loader: &DataLoader<NestedLoader<E>>,
+/// `loader` is a `NestedLoader` (pages of `E`'s rows) or a `LinkLoader`
+/// (pages of links with their targets).
+async fn nested_page<E, V, L>(
+    loader: &DataLoader<L>,
     parent: i64,
     sig: String,
     sort: Vec<Sort>,
     slice: Slice,
     build: impl Fn(&[i64]) -> (Select<E>, Parent) + Send + Sync + 'static,
-) -> Result<Group<E::Model>>
+) -> Result<Group<V>>
 where
     E: EntityTrait + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
+    L: Loader<NestedKey<E>, Value = Group<V>, Error = LoadError>,
+    V: Clone + Send + Sync + 'static,
 {
     let query = Arc::new(NestedQuery {
         sig: format!("{sig}|{sort:?}|{slice:?}"),
@@ -86,15 +89,6 @@ where
         .await
         .map_err(internal)?
         .unwrap_or_else(|| empty_group(slice)))
-}
-
-/// The records an edge page points at, by id (one batched statement).
-async fn targets<E>(loader: &DataLoader<ById<E>>, ids: impl Iterator<Item = i64>) -> Result<HashMap<i64, E::Model>>
-where
-    E: Scoped + Send + Sync + 'static,
-    E::Model: HasId + Clone + Send + Sync,
-{
-    loader.load_many(ids).await.map_err(internal)
 }
 
 macro_rules! reference {
@@ -225,9 +219,9 @@ impl Territory {
             format!("Territory.children|{filter:?}"),
             TerritoryOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 (
-                    rows_of(&scope, territory::Column::ParentId, ids, cond.clone()),
+                    rows_of(&scope, cond.clone()),
                     col("territories", "parent_id"),
                 )
             },
@@ -581,9 +575,9 @@ impl Partner {
             format!("Partner.children|{filter:?}"),
             PartnerOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 (
-                    rows_of(&scope, partner::Column::ParentId, ids, cond.clone()),
+                    rows_of(&scope, cond.clone()),
                     col("partners", "parent_id"),
                 )
             },
@@ -651,9 +645,9 @@ impl Partner {
             format!("Partner.contacts|{filter:?}"),
             ContactOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 (
-                    rows_of(&scope, contact::Column::PartnerId, ids, cond.clone()),
+                    rows_of(&scope, cond.clone()),
                     col("contacts", "partner_id"),
                 )
             },
@@ -682,12 +676,12 @@ impl Partner {
         let scope = scope(ctx);
         let s = scope.clone();
         let g = nested_page(
-            &loaders(ctx).membership_lists,
+            &loaders(ctx).partner_networks,
             self.0.id,
             format!("Partner.networks|{filter:?}|{membership:?}"),
             vec![],
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 let mut c = own.clone();
                 c = c.add(visible_ref::<network::Entity>(
                     membership::Column::NetworkId,
@@ -696,24 +690,19 @@ impl Partner {
                     target.clone(),
                 ));
                 (
-                    rows_of(&s, membership::Column::PartnerId, ids, c),
+                    rows_of(&s, c),
                     col("memberships", "partner_id"),
                 )
             },
         )
         .await?;
-        // A page names each target once (the link's unique key): the
-        // targets are moved into their edges, not cloned.
-        let mut nets = targets(&loaders(ctx).network, g.rows.iter().map(|m| m.network_id)).await?;
-        Ok(link_page(g, |m| {
-            nets.remove(&m.network_id).map(|n| PartnerNetworkEdge {
-                cursor: String::new(),
-                node: Network(n),
-                role: m.role,
-                since: date(m.since),
-                until: date(m.until),
-                membership: Membership(m),
-            })
+        Ok(link_page(g, |(m, n)| PartnerNetworkEdge {
+            cursor: String::new(),
+            node: Network(n),
+            role: m.role,
+            since: date(m.since),
+            until: date(m.until),
+            membership: Membership(m),
         }))
     }
     /// The shared actions it takes part in, with its role and contribution.
@@ -738,12 +727,12 @@ impl Partner {
             .unwrap_or_else(Condition::all);
         let s = scope(ctx);
         let g = nested_page(
-            &loaders(ctx).participation_lists,
+            &loaders(ctx).partner_actions,
             self.0.id,
             format!("Partner.actions|{filter:?}|{participation:?}"),
             vec![],
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 let c = own.clone().add(visible_ref::<action::Entity>(
                     action_partner::Column::ActionId,
                     &s,
@@ -751,21 +740,18 @@ impl Partner {
                     target.clone(),
                 ));
                 (
-                    rows_of(&s, action_partner::Column::PartnerId, ids, c),
+                    rows_of(&s, c),
                     col("action_partners", "partner_id"),
                 )
             },
         )
         .await?;
-        let mut acts = targets(&loaders(ctx).action, g.rows.iter().map(|m| m.action_id)).await?;
-        Ok(link_page(g, |m| {
-            acts.remove(&m.action_id).map(|a| PartnerActionEdge {
-                cursor: String::new(),
-                node: Action(a),
-                role: m.role,
-                contribution: euros(m.contribution_cents),
-                participation: Participation(m),
-            })
+        Ok(link_page(g, |(m, a)| PartnerActionEdge {
+            cursor: String::new(),
+            node: Action(a),
+            role: m.role,
+            contribution: euros(m.contribution_cents),
+            participation: Participation(m),
         }))
     }
     /// Its declared relations to other partners (conventions, funding, referrals…): this partner is `from`.
@@ -869,40 +855,40 @@ async fn relations(
     let target = filter.as_ref().map(|f| f.condition()).transpose()?;
     let own = relation.as_ref().map(|m| m.condition()).unwrap_or_else(Condition::all);
     let s = scope(ctx);
-    let (key, other, key_sql) = if out {
-        (R::FromPartnerId, R::ToPartnerId, "from_partner_id")
+    let (other, key_sql) = if out {
+        (R::ToPartnerId, "from_partner_id")
     } else {
-        (R::ToPartnerId, R::FromPartnerId, "to_partner_id")
+        (R::FromPartnerId, "to_partner_id")
     };
     let g = nested_page(
-        &loaders(ctx).relation_lists,
+        if out {
+            &loaders(ctx).relations_out
+        } else {
+            &loaders(ctx).relations_in
+        },
         partner,
         format!("Partner.relations|{out}|{filter:?}|{relation:?}"),
         vec![],
         slice,
-        move |ids| {
+        move |_| {
             let c = own.clone().add(visible_ref::<partner::Entity>(
                 other,
                 &s,
                 partner::Column::Id,
                 target.clone(),
             ));
-            (rows_of(&s, key, ids, c), col("relations", key_sql))
+            (rows_of(&s, c), col("relations", key_sql))
         },
     )
     .await?;
-    let other_of = |m: &relation::Model| if out { m.to_partner_id } else { m.from_partner_id };
-    let partners = targets(&loaders(ctx).partner, g.rows.iter().map(other_of)).await?;
-    Ok(link_page(g, |m| {
-        partners.get(&other_of(&m)).map(|p| PartnerRelationEdge {
-            cursor: String::new(),
-            node: Partner(p.clone()),
-            kind: m.kind,
-            since: date(m.since),
-            until: date(m.until),
-            weight: m.weight,
-            relation: PartnerRelation(m),
-        })
+    Ok(link_page(g, |(m, p)| PartnerRelationEdge {
+        cursor: String::new(),
+        node: Partner(p),
+        kind: m.kind,
+        since: date(m.since),
+        until: date(m.until),
+        weight: m.weight,
+        relation: PartnerRelation(m),
     }))
 }
 
@@ -1069,9 +1055,9 @@ impl Network {
             format!("Network.children|{filter:?}"),
             NetworkOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 (
-                    rows_of(&scope, network::Column::ParentId, ids, cond.clone()),
+                    rows_of(&scope, cond.clone()),
                     col("networks", "parent_id"),
                 )
             },
@@ -1099,12 +1085,12 @@ impl Network {
             .unwrap_or_else(Condition::all);
         let s = scope(ctx);
         let g = nested_page(
-            &loaders(ctx).membership_lists,
+            &loaders(ctx).network_members,
             self.0.id,
             format!("Network.members|{filter:?}|{membership:?}"),
             vec![],
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 let c = own.clone().add(visible_ref::<partner::Entity>(
                     membership::Column::PartnerId,
                     &s,
@@ -1112,22 +1098,19 @@ impl Network {
                     target.clone(),
                 ));
                 (
-                    rows_of(&s, membership::Column::NetworkId, ids, c),
+                    rows_of(&s, c),
                     col("memberships", "network_id"),
                 )
             },
         )
         .await?;
-        let mut ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
-        Ok(link_page(g, |m| {
-            ps.remove(&m.partner_id).map(|p| NetworkMemberEdge {
-                cursor: String::new(),
-                node: Partner(p),
-                role: m.role,
-                since: date(m.since),
-                until: date(m.until),
-                membership: Membership(m),
-            })
+        Ok(link_page(g, |(m, p)| NetworkMemberEdge {
+            cursor: String::new(),
+            node: Partner(p),
+            role: m.role,
+            since: date(m.since),
+            until: date(m.until),
+            membership: Membership(m),
         }))
     }
     /// The shared actions run under it.
@@ -1155,9 +1138,9 @@ impl Network {
             format!("Network.actions|{filter:?}"),
             ActionOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 (
-                    rows_of(&scope, action::Column::NetworkId, ids, cond.clone()),
+                    rows_of(&scope, cond.clone()),
                     col("actions", "network_id"),
                 )
             },
@@ -1321,12 +1304,10 @@ impl Action {
                 first: Some(1),
                 ..Slice::default()
             },
-            move |ids| {
+            move |_| {
                 (
                     rows_of(
                         &s,
-                        action_partner::Column::ActionId,
-                        ids,
                         Condition::all().add(action_partner::Column::Role.eq(ParticipationRole::Lead)),
                     ),
                     col("action_partners", "action_id"),
@@ -1358,12 +1339,12 @@ impl Action {
             .unwrap_or_else(Condition::all);
         let s = scope(ctx);
         let g = nested_page(
-            &loaders(ctx).participation_lists,
+            &loaders(ctx).action_participants,
             self.0.id,
             format!("Action.participants|{filter:?}|{participation:?}"),
             vec![],
             slice(ctx, first, after, last, before)?,
-            move |ids| {
+            move |_| {
                 let c = own.clone().add(visible_ref::<partner::Entity>(
                     action_partner::Column::PartnerId,
                     &s,
@@ -1371,21 +1352,18 @@ impl Action {
                     target.clone(),
                 ));
                 (
-                    rows_of(&s, action_partner::Column::ActionId, ids, c),
+                    rows_of(&s, c),
                     col("action_partners", "action_id"),
                 )
             },
         )
         .await?;
-        let mut ps = targets(&loaders(ctx).partner, g.rows.iter().map(|m| m.partner_id)).await?;
-        Ok(link_page(g, |m| {
-            ps.remove(&m.partner_id).map(|p| ActionParticipantEdge {
-                cursor: String::new(),
-                node: Partner(p),
-                role: m.role,
-                contribution: euros(m.contribution_cents),
-                participation: Participation(m),
-            })
+        Ok(link_page(g, |(m, p)| ActionParticipantEdge {
+            cursor: String::new(),
+            node: Partner(p),
+            role: m.role,
+            contribution: euros(m.contribution_cents),
+            participation: Participation(m),
         }))
     }
     /// The territories it takes place in.
@@ -1535,7 +1513,7 @@ impl PartnerRelation {
 
 /// Builds a connection of edges that carry their link's data. An edge whose
 /// node the viewer may not see is left out.
-fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> Option<E>) -> E::Conn {
+fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> E) -> E::Conn {
     let info = page_info(&g);
     let start = g.start;
     let total = g.total.unwrap_or(0);
@@ -1543,11 +1521,10 @@ fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> Option<E>) 
         .rows
         .into_iter()
         .enumerate()
-        .filter_map(|(i, m)| {
-            edge(m).map(|mut e| {
-                e.set_cursor(cursor(start + i as u64));
-                e
-            })
+        .map(|(i, m)| {
+            let mut e = edge(m);
+            e.set_cursor(cursor(start + i as u64));
+            e
         })
         .collect();
     E::conn(edges, info, total)
