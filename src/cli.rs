@@ -36,6 +36,13 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
+    /// Connections to PostgreSQL at most (default: twice this machine's
+    /// cores, at least 4). Size it from the database server's cores, shared
+    /// among the instances; more connections than it has cores only queue
+    /// inside the database.
+    #[arg(long, env = "MAILLAGE_DB_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub db_pool_size: Option<u32>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -296,6 +303,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     let default_db = cli.database_url.is_none();
+    let pool = cli.db_pool_size;
     let url = cli
         .database_url
         .unwrap_or_else(|| storage::DEFAULT_DATABASE_URL.to_owned());
@@ -330,13 +338,13 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Migrate => {
-            storage::open(&url).await?;
+            storage::open_with(&url, pool).await?;
             eprintln!("{}: schema up to date", storage::redact(&url));
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { dir, dry_run, replace } => {
             let files = transfer::read_dir(&dir)?;
-            let db = storage::open(&url).await?;
+            let db = storage::open_with(&url, pool).await?;
             let progress = Bar::new();
             let started = std::time::Instant::now();
             match transfer::import(&db, files, ImportOptions { replace, dry_run }, &progress).await {
@@ -360,13 +368,13 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Export { dir } => {
-            let db = storage::open(&url).await?;
+            let db = storage::open_with(&url, pool).await?;
             let b = transfer::export(&db, &dir).await?;
             eprintln!("{}: exported {} rows", dir.display(), rows(&b));
             Ok(ExitCode::SUCCESS)
         }
         Command::ExportMap { format, out, params } => {
-            let db = storage::open(&url).await?;
+            let db = storage::open_with(&url, pool).await?;
             let graph = crate::domain::graph::Graph::new(db.clone());
             let (p, map) = match api::export::build_map(&db, &graph, &storage::Scope::All, &params).await? {
                 Ok(m) => m,
@@ -392,18 +400,18 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(args) => {
-            serve(&url, default_db, *args).await?;
+            serve(&url, pool, default_db, *args).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(k) => {
-            let db = storage::open(&url).await?;
+            let db = storage::open_with(&url, pool).await?;
             keys_command(&db, k).await
         }
     }
 }
 
-async fn serve(url: &str, default_db: bool, args: ServeArgs) -> anyhow::Result<()> {
-    let db = storage::open(url).await?;
+async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) -> anyhow::Result<()> {
+    let db = storage::open_with(url, pool).await?;
     tracing::info!(database = %storage::redact(url), "database ready");
     // The demo fills the default database of a first run; a database named
     // by the operator is never filled unasked.

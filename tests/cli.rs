@@ -86,6 +86,35 @@ async fn import_export_and_refusal_through_the_binary() {
 }
 
 #[test]
+fn a_pool_of_no_connection_is_refused() {
+    let out = maillage("sqlite::memory:")
+        .args(["--db-pool-size", "0", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--db-pool-size"), "{err}");
+}
+
+/// The PostgreSQL pool holds what `--db-pool-size` says, else twice the
+/// cores (at least 4); SQLite keeps its own sizes.
+#[tokio::test]
+async fn the_pool_size_is_the_one_asked() {
+    let t = TestDb::new().await;
+    let sized = maillage::storage::connect_with(&t.url, Some(3)).await.unwrap();
+    let default = maillage::storage::connect(&t.url).await.unwrap();
+    if engine() == "postgres" {
+        let max = |db: &sea_orm::DatabaseConnection| db.get_postgres_connection_pool().options().get_max_connections();
+        assert_eq!(max(&sized), 3);
+        assert_eq!(max(&default), maillage::storage::default_pool_size());
+        assert!(maillage::storage::default_pool_size() >= 4);
+    } else {
+        let max = |db: &sea_orm::DatabaseConnection| db.get_sqlite_connection_pool().options().get_max_connections();
+        assert_eq!(max(&sized), max(&default));
+    }
+}
+
+#[test]
 fn a_dead_database_is_a_clear_error() {
     let out = maillage("postgres://nobody@127.0.0.1:1/nothing")
         .arg("migrate")

@@ -53,6 +53,23 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://maillage.db";
 /// Opens a database by URL (`sqlite://path`, `sqlite::memory:`,
 /// `postgres://…`), creating a SQLite file if it does not exist yet.
 pub async fn connect(url: &str) -> Result<DatabaseConnection> {
+    connect_with(url, None).await
+}
+
+/// The PostgreSQL pool size when none is given: twice this machine's cores,
+/// at least 4. A database runs about as many statements at once as it has
+/// cores; connections beyond that only make its processes fight for them
+/// (on 2 cores, 16 connections served a partner page about a quarter slower
+/// than 4: BENCHMARKS.md). With several instances or a larger database
+/// server, size it from the database's cores (`--db-pool-size`).
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+    (2 * cores).max(4)
+}
+
+/// [`connect`], with `pool_size` connections at most on PostgreSQL
+/// (default [`default_pool_size`]); SQLite pools are sized here.
+pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(std::env::var_os("MAILLAGE_LOG_SQL").is_some())
         // A dead database should be reported within seconds, not minutes.
@@ -82,7 +99,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
             }
         });
     } else {
-        opts.max_connections(16);
+        opts.max_connections(pool_size.unwrap_or_else(default_pool_size).max(1));
     }
     Database::connect(opts).await.map_err(|source| StorageError::Connect {
         url: redact(url),
@@ -92,7 +109,12 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection> {
 
 /// Opens a database and brings its schema up to date.
 pub async fn open(url: &str) -> Result<DatabaseConnection> {
-    let db = connect(url).await?;
+    open_with(url, None).await
+}
+
+/// [`open`] with a PostgreSQL pool of `pool_size` connections (see [`connect_with`]).
+pub async fn open_with(url: &str, pool_size: Option<u32>) -> Result<DatabaseConnection> {
+    let db = connect_with(url, pool_size).await?;
     migrate(&db).await?;
     Ok(db)
 }
