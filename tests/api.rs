@@ -628,8 +628,14 @@ async fn nested_first_pages_agree_with_and_without_their_size() {
             .iter()
             .filter(|p| p["actions"]["pageInfo"]["hasNextPage"] == json!(true))
             .count();
-        let edges: usize = partners.iter().map(|p| p["actions"]["edges"].as_array().unwrap().len()).sum();
-        assert!(edges > partners.len() / 2 * first.min(2), "first {first}: {edges} action edges");
+        let edges: usize = partners
+            .iter()
+            .map(|p| p["actions"]["edges"].as_array().unwrap().len())
+            .sum();
+        assert!(
+            edges > partners.len() / 2 * first.min(2),
+            "first {first}: {edges} action edges"
+        );
         if first < 100 {
             assert!(more > 10, "first {first}: only {more} partners have a next page");
         }

@@ -10,12 +10,11 @@
 use std::collections::HashMap;
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query,
-    SelectStatement,
+    Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query, SelectStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, Order,
-    PaginatorTrait, PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, Order, PaginatorTrait,
+    PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use super::Result;
@@ -205,9 +204,17 @@ where
     E::Model: FromQueryResult,
 {
     let table = table_of::<E>();
-    nested_rows(db, select.into_query(), &table, None, parent, parents, sort, slice, |row| {
-        Ok(E::Model::from_query_result(row, "")?)
-    })
+    nested_rows(
+        db,
+        select.into_query(),
+        &table,
+        None,
+        parent,
+        parents,
+        sort,
+        slice,
+        |row| Ok(E::Model::from_query_result(row, "")?),
+    )
     .await
 }
 
@@ -247,7 +254,10 @@ impl Target {
             .iter()
             .map(|c| format!(", \"{t}\".\"{c}\" AS \"{TARGET}{c}\""))
             .collect();
-        let join = format!(" INNER JOIN \"{t}\" ON \"{t}\".\"{}\" = \"w\".\"{}\"", self.id, self.key);
+        let join = format!(
+            " INNER JOIN \"{t}\" ON \"{t}\".\"{}\" = \"w\".\"{}\"",
+            self.id, self.key
+        );
         (columns, join)
     }
 }
@@ -275,12 +285,22 @@ where
 {
     let table = table_of::<L>();
     let join = Target::of::<T>(target);
-    nested_rows(db, select.into_query(), &table, Some(join), parent, parents, sort, slice, |row| {
-        Ok((
-            L::Model::from_query_result(row, "")?,
-            T::Model::from_query_result(row, TARGET)?,
-        ))
-    })
+    nested_rows(
+        db,
+        select.into_query(),
+        &table,
+        Some(join),
+        parent,
+        parents,
+        sort,
+        slice,
+        |row| {
+            Ok((
+                L::Model::from_query_result(row, "")?,
+                T::Model::from_query_result(row, TARGET)?,
+            ))
+        },
+    )
     .await
 }
 
@@ -377,7 +397,11 @@ where
         .column((w(), Asterisk))
         .expr_as(Expr::case(window.clone(), 1).finally(0), Alias::new("w_in"))
         .from_subquery(inner, w())
-        .cond_where(Condition::any().add(window).add(Expr::col((w(), Alias::new("w_rn"))).eq(1)))
+        .cond_where(
+            Condition::any()
+                .add(window)
+                .add(Expr::col((w(), Alias::new("w_rn"))).eq(1)),
+        )
         .order_by((w(), Alias::new("w_key")), Order::Asc)
         .order_by((w(), Alias::new("w_rn")), Order::Asc);
     if let Some(t) = &target {

@@ -163,12 +163,19 @@ where
         let mut out = HashMap::with_capacity(keys.len());
         for (q, parents) in by_request(keys) {
             let (select, parent) = (q.build)(&parents);
-            let mut groups = list::nested_linked::<L, T, _>(&self.db, select, self.target, parent, &parents, &q.sort, q.slice)
-                .await
-                .map_err(Arc::new)?;
+            let mut groups =
+                list::nested_linked::<L, T, _>(&self.db, select, self.target, parent, &parents, &q.sort, q.slice)
+                    .await
+                    .map_err(Arc::new)?;
             for p in parents {
                 let g = groups.remove(&p).unwrap_or_else(|| list::empty_group(q.slice));
-                out.insert(NestedKey { parent: p, query: q.clone() }, g);
+                out.insert(
+                    NestedKey {
+                        parent: p,
+                        query: q.clone(),
+                    },
+                    g,
+                );
             }
         }
         Ok(out)

@@ -219,12 +219,7 @@ impl Territory {
             format!("Territory.children|{filter:?}"),
             TerritoryOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |_| {
-                (
-                    rows_of(&scope, cond.clone()),
-                    col("territories", "parent_id"),
-                )
-            },
+            move |_| (rows_of(&scope, cond.clone()), col("territories", "parent_id")),
         )
         .await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
@@ -575,12 +570,7 @@ impl Partner {
             format!("Partner.children|{filter:?}"),
             PartnerOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |_| {
-                (
-                    rows_of(&scope, cond.clone()),
-                    col("partners", "parent_id"),
-                )
-            },
+            move |_| (rows_of(&scope, cond.clone()), col("partners", "parent_id")),
         )
         .await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
@@ -645,12 +635,7 @@ impl Partner {
             format!("Partner.contacts|{filter:?}"),
             ContactOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |_| {
-                (
-                    rows_of(&scope, cond.clone()),
-                    col("contacts", "partner_id"),
-                )
-            },
+            move |_| (rows_of(&scope, cond.clone()), col("contacts", "partner_id")),
         )
         .await?;
         Ok(ContactConnection::from_group(ctx, g, Contact))
@@ -689,10 +674,7 @@ impl Partner {
                     network::Column::Id,
                     target.clone(),
                 ));
-                (
-                    rows_of(&s, c),
-                    col("memberships", "partner_id"),
-                )
+                (rows_of(&s, c), col("memberships", "partner_id"))
             },
         )
         .await?;
@@ -739,10 +721,7 @@ impl Partner {
                     action::Column::Id,
                     target.clone(),
                 ));
-                (
-                    rows_of(&s, c),
-                    col("action_partners", "partner_id"),
-                )
+                (rows_of(&s, c), col("action_partners", "partner_id"))
             },
         )
         .await?;
@@ -1055,12 +1034,7 @@ impl Network {
             format!("Network.children|{filter:?}"),
             NetworkOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |_| {
-                (
-                    rows_of(&scope, cond.clone()),
-                    col("networks", "parent_id"),
-                )
-            },
+            move |_| (rows_of(&scope, cond.clone()), col("networks", "parent_id")),
         )
         .await?;
         Ok(NetworkConnection::from_group(ctx, g, Network))
@@ -1097,10 +1071,7 @@ impl Network {
                     partner::Column::Id,
                     target.clone(),
                 ));
-                (
-                    rows_of(&s, c),
-                    col("memberships", "network_id"),
-                )
+                (rows_of(&s, c), col("memberships", "network_id"))
             },
         )
         .await?;
@@ -1138,12 +1109,7 @@ impl Network {
             format!("Network.actions|{filter:?}"),
             ActionOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
-            move |_| {
-                (
-                    rows_of(&scope, cond.clone()),
-                    col("actions", "network_id"),
-                )
-            },
+            move |_| (rows_of(&scope, cond.clone()), col("actions", "network_id")),
         )
         .await?;
         Ok(ActionConnection::from_group(ctx, g, Action))
@@ -1351,10 +1317,7 @@ impl Action {
                     partner::Column::Id,
                     target.clone(),
                 ));
-                (
-                    rows_of(&s, c),
-                    col("action_partners", "action_id"),
-                )
+                (rows_of(&s, c), col("action_partners", "action_id"))
             },
         )
         .await?;
