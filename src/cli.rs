@@ -195,6 +195,11 @@ pub struct AccessArgs {
     /// Seconds a request may run before it is abandoned.
     #[arg(long, env = "MAILLAGE_REQUEST_TIMEOUT", default_value_t = 15)]
     pub request_timeout: u64,
+    /// Most GraphQL operations executing at once (default: four per core);
+    /// the others wait their turn in arrival order, within the request
+    /// timeout. 0: no limit.
+    #[arg(long, env = "MAILLAGE_MAX_RUNNING")]
+    pub max_running: Option<usize>,
     /// Requests per second per credential, as N or N/BURST; 0 for no limit.
     #[arg(long, env = "MAILLAGE_RATE_LIMIT", default_value = "50/100", value_parser = parse_rate)]
     pub rate_limit: RateArg,
@@ -265,6 +270,7 @@ impl AccessArgs {
                 max_batch: self.max_batch,
                 max_body_bytes: self.max_body_bytes,
                 timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+                max_running: self.max_running.unwrap_or_else(api::limits::default_max_running),
             },
             production: self.production,
             cors_origins: self.cors_origins.clone(),

@@ -690,6 +690,80 @@ async fn a_request_over_its_time_is_abandoned_with_a_clear_error() {
     assert_eq!(code(&r), "TIMEOUT", "{}", r.body);
 }
 
+/// Operations beyond `--max-running` wait their turn. A mutation blocked on
+/// a row another connection holds keeps its turn: with one turn, a read sent
+/// meanwhile answers only once the mutation is through; with two, at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn operations_beyond_the_running_limit_wait_their_turn() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let t = TestDb::with_demo().await;
+    let admin = keys::create(&t.db, Role::Admin, None, "root", false).await.unwrap();
+    let hold = std::time::Duration::from_millis(1500);
+    for turns in [1, 2] {
+        let app = api::router(
+            t.db.clone(),
+            ServerConfig {
+                limits: maillage::api::limits::Limits {
+                    max_running: turns,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        );
+        let d = data(&app, Some(&admin), "{ partners(first: 1) { nodes { id version } } }").await;
+        let (id, version) = (
+            d["partners"]["nodes"][0]["id"].clone(),
+            d["partners"]["nodes"][0]["version"].clone(),
+        );
+        let raw = {
+            use base64::Engine;
+            let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(id.as_str().unwrap())
+                .unwrap();
+            String::from_utf8(b)
+                .unwrap()
+                .strip_prefix("Partner:")
+                .unwrap()
+                .to_owned()
+        };
+        // Another connection holds the partner's row (and, on SQLite, the write lock).
+        let other = maillage::storage::connect(&t.url).await.unwrap();
+        let lock = other.begin().await.unwrap();
+        lock.execute_unprepared(&format!("UPDATE partners SET name = name WHERE id = {raw}"))
+            .await
+            .unwrap();
+        let write = {
+            let (app, admin) = (app.clone(), admin.clone());
+            let q = format!(
+                r#"mutation {{ updatePartner(input: {{ id: {id}, expectedVersion: {version}, website: "https://tour.example.org" }}) {{ userErrors {{ code }} partner {{ version }} }} }}"#
+            );
+            tokio::spawn(async move { data(&app, Some(&admin), &q).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let read = {
+            let (app, admin) = (app.clone(), admin.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                data(&app, Some(&admin), "{ territories(first: 1) { totalCount } }").await;
+                started.elapsed()
+            })
+        };
+        tokio::time::sleep(hold).await;
+        lock.rollback().await.unwrap();
+        let waited = read.await.unwrap();
+        let w = write.await.unwrap();
+        assert_eq!(w["updatePartner"]["userErrors"], json!([]), "{w}");
+        if turns == 1 {
+            assert!(
+                waited >= hold - std::time::Duration::from_millis(300),
+                "the read ran beside the mutation ({waited:?})"
+            );
+        } else {
+            assert!(waited < hold / 2, "the read waited with a turn free ({waited:?})");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn portals_on_the_configured_origins_may_call_from_a_browser() {
     let t = TestDb::new().await;

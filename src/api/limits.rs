@@ -29,6 +29,22 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Longest time a request may take before it is abandoned.
     pub timeout: Duration,
+    /// Most operations executing at once; the others wait their turn, first
+    /// come first served (`0`: no limit). See [`default_max_running`].
+    pub max_running: usize,
+}
+
+/// Operations run at once by default: four per core.
+///
+/// Every admitted operation shares the cores with every other: thirty-two
+/// at once on two cores each take sixteen times as long as alone, and the
+/// unlucky ones (descheduled mid-statement, behind a large answer) much
+/// longer. Admitting a few per core and queueing the rest in arrival order
+/// keeps the same throughput while each runs nearly alone, so latencies
+/// are about the same for everyone instead of a long tail. Four per core
+/// leave room for operations waiting on the database.
+pub fn default_max_running() -> usize {
+    4 * std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl Default for Limits {
@@ -42,6 +58,7 @@ impl Default for Limits {
             max_batch: 10,
             max_body_bytes: 1 << 20,
             timeout: Duration::from_secs(15),
+            max_running: default_max_running(),
         }
     }
 }

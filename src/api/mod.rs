@@ -27,6 +27,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use lru::LruCache;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -165,6 +166,8 @@ pub struct AppState {
     config: Arc<ServerConfig>,
     rate: Arc<RateLimits>,
     graph: crate::domain::graph::Graph,
+    /// Turns to execute an operation (`Limits::max_running`); `None`: no limit.
+    turns: Option<Arc<Semaphore>>,
 }
 
 /// The HTTP application.
@@ -180,6 +183,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         config.rate_per_anonymous_ip,
     ));
     let cors = cors_layer(&config.cors_origins);
+    let turns = (config.limits.max_running > 0).then(|| Arc::new(Semaphore::new(config.limits.max_running)));
     let state = AppState {
         db,
         schemas,
@@ -187,6 +191,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         config: Arc::new(config),
         rate,
         graph,
+        turns,
     };
     let mut app = Router::new()
         .route("/", get(graphiql))
@@ -462,7 +467,16 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
         .data(scope)
         .data(principal.clone());
     let schema = app.schemas.of(principal.role);
-    match tokio::time::timeout(limits.timeout, graphql::execute(schema, req)).await {
+    let run = async {
+        // Waiting for a turn counts in the time limit. The semaphore is
+        // fair: turns go in arrival order.
+        let _turn = match &app.turns {
+            Some(t) => Some(t.acquire().await.expect("the semaphore is never closed")),
+            None => None,
+        };
+        graphql::execute(schema, req).await
+    };
+    match tokio::time::timeout(limits.timeout, run).await {
         Ok(mut resp) => {
             coded(&mut resp, principal.role, limits);
             resp
