@@ -118,24 +118,12 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[NestedKey<E>]) -> Result<HashMap<NestedKey<E>, Group<E::Model>>, LoadError> {
-        let mut out = HashMap::with_capacity(keys.len());
-        for (q, parents) in by_request(keys) {
+        let db = &self.db;
+        load_pages(keys, |q, parents| async move {
             let (select, parent) = (q.build)(&parents);
-            let mut groups = list::nested(&self.db, select, parent, &parents, &q.sort, q.slice)
-                .await
-                .map_err(Arc::new)?;
-            for p in parents {
-                let g = groups.remove(&p).unwrap_or_else(|| list::empty_group(q.slice));
-                out.insert(
-                    NestedKey {
-                        parent: p,
-                        query: q.clone(),
-                    },
-                    g,
-                );
-            }
-        }
-        Ok(out)
+            list::nested(db, select, parent, &parents, &q.sort, q.slice).await
+        })
+        .await
     }
 }
 
@@ -160,26 +148,38 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[NestedKey<L>]) -> Result<HashMap<NestedKey<L>, Self::Value>, LoadError> {
-        let mut out = HashMap::with_capacity(keys.len());
-        for (q, parents) in by_request(keys) {
+        let (db, target) = (&self.db, self.target);
+        load_pages(keys, |q, parents| async move {
             let (select, parent) = (q.build)(&parents);
-            let mut groups =
-                list::nested_linked::<L, T, _>(&self.db, select, self.target, parent, &parents, &q.sort, q.slice)
-                    .await
-                    .map_err(Arc::new)?;
-            for p in parents {
-                let g = groups.remove(&p).unwrap_or_else(|| list::empty_group(q.slice));
-                out.insert(
-                    NestedKey {
-                        parent: p,
-                        query: q.clone(),
-                    },
-                    g,
-                );
-            }
-        }
-        Ok(out)
+            list::nested_linked::<L, T, _>(db, select, target, parent, &parents, &q.sort, q.slice).await
+        })
+        .await
     }
+}
+
+/// Answers a batch of page requests: `read` once per distinct request, for
+/// all its parents; a parent without rows gets an empty page.
+async fn load_pages<E, V, R, F>(keys: &[NestedKey<E>], read: R) -> Result<HashMap<NestedKey<E>, Group<V>>, LoadError>
+where
+    E: EntityTrait,
+    R: Fn(Arc<NestedQuery<E>>, Vec<i64>) -> F,
+    F: Future<Output = crate::storage::Result<HashMap<i64, Group<V>>>>,
+{
+    let mut out = HashMap::with_capacity(keys.len());
+    for (q, parents) in by_request(keys) {
+        let mut groups = read(q.clone(), parents.clone()).await.map_err(Arc::new)?;
+        for p in parents {
+            let g = groups.remove(&p).unwrap_or_else(|| list::empty_group(q.slice));
+            out.insert(
+                NestedKey {
+                    parent: p,
+                    query: q.clone(),
+                },
+                g,
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The keys of a batch grouped by page request, each with its parents.
