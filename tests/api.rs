@@ -588,6 +588,54 @@ async fn nested_queries_cost_statements_by_depth_not_by_size() {
     assert!(s <= 7, "{s} statements for a 4-level query");
 }
 
+/// A query's loaders keep their lookups by id, so a page of partners fetches
+/// their seats in one call before they are resolved (`prefetch_seats`); the
+/// answer is the one loaders that keep nothing give, for no more statements.
+#[tokio::test]
+async fn caching_loaders_answer_as_the_plain_ones() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let query = "{ partners(first: 100, orderBy: [{ field: NAME }]) {
+        nodes { name seat { name code } parent { name seat { name } } }
+        edges { node { seat { kind } } } }
+      territories(first: 30) { nodes { name partnersBased(first: 5) { nodes { name seat { name } } } } } }";
+    let url = &t.url;
+    let run = |caching: bool| {
+        let schema = api.schema.clone();
+        async move {
+            let count = Arc::new(AtomicUsize::new(0));
+            let mut counted = maillage::storage::connect(url).await.unwrap();
+            let c = count.clone();
+            counted.set_metric_callback(move |_| {
+                c.fetch_add(1, Ordering::SeqCst);
+            });
+            let loaders = if caching {
+                Loaders::caching(&counted, &Scope::All)
+            } else {
+                Loaders::new(&counted, &Scope::All)
+            };
+            let req = Request::new(query).data(loaders).data(Scope::All);
+            let r = serde_json::to_value(maillage::api::graphql::execute(&schema, req).await).unwrap();
+            assert!(r.get("errors").is_none(), "{r}");
+            (r, count.load(Ordering::SeqCst))
+        }
+    };
+    let (plain, plain_statements) = run(false).await;
+    let (cached, cached_statements) = run(true).await;
+    assert_eq!(plain, cached);
+    let seats = plain["data"]["partners"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["seat"].is_null())
+        .count();
+    assert!(seats > 50, "{seats} partners with a seat");
+    assert!(
+        cached_statements <= plain_statements,
+        "{cached_statements} > {plain_statements}"
+    );
+}
+
 /// Drops every `totalCount` of an answer.
 fn without_totals(v: &mut Value) {
     match v {

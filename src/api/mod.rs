@@ -463,7 +463,11 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
     req.set_parsed_query(parsed.doc.clone());
     let scope = principal.scope();
     let req = req
-        .data(Loaders::new(&app.db, &scope))
+        .data(if parsed.mutation {
+            Loaders::new(&app.db, &scope)
+        } else {
+            Loaders::caching(&app.db, &scope)
+        })
         .data(scope)
         .data(principal.clone());
     let schema = app.schemas.of(principal.role);

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use async_graphql::futures_util::future::BoxFuture;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
 use crate::storage::StorageError;
@@ -209,10 +209,13 @@ macro_rules! loaders {
         pub struct Loaders {
             /// Bumped each time a resolver reaches for a loader (see [`settle`]).
             activity: Arc<AtomicU64>,
+            /// Whether the by-id loaders keep what they loaded, so that a
+            /// list can fetch its references in one call ([`Loaders::caching`]).
+            pub caching: bool,
             /// Partner degrees (`Partner.degree`).
             pub degree: DataLoader<super::stats::DegreeLoader>,
             $(
-                pub $by_id: DataLoader<ById<$e::Entity>>,
+                pub $by_id: DataLoader<ById<$e::Entity>, HashMapCache>,
                 pub $nested: DataLoader<NestedLoader<$e::Entity>>,
             )*
             $(
@@ -221,7 +224,19 @@ macro_rules! loaders {
         }
 
         impl Loaders {
+            /// Loaders that keep nothing between calls: what a mutation
+            /// gets, whose later fields must see its own writes.
             pub fn new(db: &DatabaseConnection, scope: &Scope) -> Self {
+                Self::build(db, scope, false)
+            }
+
+            /// Loaders whose by-id lookups are kept for the request (a
+            /// query's: it sees one state of the data anyway).
+            pub fn caching(db: &DatabaseConnection, scope: &Scope) -> Self {
+                Self::build(db, scope, true)
+            }
+
+            fn build(db: &DatabaseConnection, scope: &Scope, caching: bool) -> Self {
                 let activity = Arc::new(AtomicU64::new(0));
                 let spawn = {
                     let activity = activity.clone();
@@ -233,15 +248,17 @@ macro_rules! loaders {
                         })
                     }
                 };
-                Loaders {
+                let loaders = Loaders {
                     activity,
+                    caching,
                     degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone(), scope: scope.clone() }, spawn.clone())
                         .max_batch_size(MAX_BATCH)
                         .delay(Duration::ZERO),
                     $(
-                        $by_id: DataLoader::new(
+                        $by_id: DataLoader::with_cache(
                             ById { db: db.clone(), scope: scope.clone(), column: $e::Column::Id, _e: PhantomData },
                             spawn.clone(),
+                            HashMapCache::default(),
                         )
                         .max_batch_size(MAX_BATCH)
                         .delay(Duration::ZERO),
@@ -257,7 +274,11 @@ macro_rules! loaders {
                         .max_batch_size(MAX_BATCH)
                         .delay(Duration::ZERO),
                     )*
+                };
+                if !caching {
+                    $( loaders.$by_id.enable_all_cache(false); )*
                 }
+                loaders
             }
 
             /// The loaders, noting that a resolver is about to queue keys.

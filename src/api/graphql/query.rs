@@ -134,6 +134,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
+        super::types::prefetch_seats(ctx, &g.rows).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
 

@@ -91,6 +91,24 @@ where
         .unwrap_or_else(|| empty_group(slice)))
 }
 
+/// Loads the seats of a page of partners in one call when the client asks
+/// for them, so that each `seat` is then answered from the loader's cache.
+/// Queued one by one (a key set, a channel and a wake-up per partner), the
+/// seats of a 50-partner page cost as much as the rest of the request.
+pub async fn prefetch_seats(ctx: &Context<'_>, rows: &[partner::Model]) -> Result<()> {
+    let l = loaders(ctx);
+    let look = ctx.look_ahead();
+    let wanted = look.field("nodes").field("seat").exists() || look.field("edges").field("node").field("seat").exists();
+    if !l.caching || !wanted {
+        return Ok(());
+    }
+    let ids: std::collections::HashSet<i64> = rows.iter().filter_map(|p| p.territory_id).collect();
+    if !ids.is_empty() {
+        l.touch().territory.load_many(ids).await.map_err(internal)?;
+    }
+    Ok(())
+}
+
 macro_rules! reference {
     ($ctx:expr, $loader:ident, $id:expr, $ty:ident) => {
         match $id {
@@ -291,6 +309,7 @@ impl Territory {
             },
         )
         .await?;
+        prefetch_seats(ctx, &g.rows).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
@@ -331,6 +350,7 @@ impl Territory {
             },
         )
         .await?;
+        prefetch_seats(ctx, &g.rows).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
@@ -573,6 +593,7 @@ impl Partner {
             move |_| (rows_of(&scope, cond.clone()), col("partners", "parent_id")),
         )
         .await?;
+        prefetch_seats(ctx, &g.rows).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// The territories it declares serving.
