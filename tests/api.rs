@@ -588,8 +588,9 @@ async fn nested_queries_cost_statements_by_depth_not_by_size() {
     assert!(s <= 7, "{s} statements for a 4-level query");
 }
 
-/// A query's loaders keep their lookups by id, so a page of partners fetches
-/// their seats in one call before they are resolved (`prefetch_seats`); the
+/// A query's loaders keep their lookups by id, so a page fetches what its
+/// rows point at in one call before the references are resolved
+/// (`prefetch`: seats, parents, territories, networks, partners); the
 /// answer is the one loaders that keep nothing give, for no more statements.
 #[tokio::test]
 async fn caching_loaders_answer_as_the_plain_ones() {
@@ -598,7 +599,11 @@ async fn caching_loaders_answer_as_the_plain_ones() {
     let query = "{ partners(first: 100, orderBy: [{ field: NAME }]) {
         nodes { name seat { name code } parent { name seat { name } } }
         edges { node { seat { kind } } } }
-      territories(first: 30) { nodes { name partnersBased(first: 5) { nodes { name seat { name } } } } } }";
+      territories(first: 30) { nodes { name parent { name } partnersBased(first: 5) { nodes { name seat { name } } } } }
+      networks(first: 50) { nodes { name territory { code } parent { name }
+        members(first: 10) { edges { role node { name seat { name } parent { ref } } } } } }
+      actions(first: 50) { nodes { title network { name } } }
+      contacts(first: 50) { nodes { roleTitle partner { name seat { code } } } } }";
     let url = &t.url;
     let run = |caching: bool| {
         let schema = api.schema.clone();

@@ -134,7 +134,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
-        super::types::prefetch_seats(ctx, &g.rows).await?;
+        super::types::prefetch_partners(ctx, g.rows.iter()).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
 
@@ -159,6 +159,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
+        super::types::prefetch_networks(ctx, g.rows.iter()).await?;
         Ok(NetworkConnection::from_group(ctx, g, Network))
     }
 
@@ -183,6 +184,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
+        super::types::prefetch_territories(ctx, g.rows.iter()).await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
 
@@ -207,6 +209,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
+        super::types::prefetch_actions(ctx, g.rows.iter()).await?;
         Ok(ActionConnection::from_group(ctx, g, Action))
     }
 
@@ -231,6 +234,7 @@ impl RecordQuery {
             slice(ctx, first, after, last, before)?,
         )
         .await?;
+        super::types::prefetch_contacts(ctx, g.rows.iter()).await?;
         Ok(ContactConnection::from_group(ctx, g, Contact))
     }
 

@@ -4,9 +4,10 @@
 //! nested connections through its `NestedLoader`s, so a level of N parents
 //! costs a fixed number of statements, whatever N.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -16,13 +17,13 @@ use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info,
 use super::error::internal;
 use super::filters::*;
 use super::ids::{Kind, encode};
-use super::loaders::{LoadError, Loaders, NestedKey, NestedQuery};
+use super::loaders::{ById, LoadError, Loaders, NestedKey, NestedQuery};
 use super::scalars::Date;
 use super::stats::LinkKind;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::{Group, Parent, Slice, Sort, empty_group};
-use crate::storage::read::{Scope, Scoped};
+use crate::storage::read::{HasId, Scope, Scoped};
 
 /// The request's loaders. Every load goes through here, which lets the
 /// loaders tell when a level of the query has queued all its keys.
@@ -91,22 +92,76 @@ where
         .unwrap_or_else(|| empty_group(slice)))
 }
 
-/// Loads the seats of a page of partners in one call when the client asks
-/// for them, so that each `seat` is then answered from the loader's cache.
-/// Queued one by one (a key set, a channel and a wake-up per partner), the
+/// Loads in one call the records a page's rows point at through `field`,
+/// when the client selected it (under `nodes` or `edges { node }`), so that
+/// each row's reference is then a cache hit of the request's loaders.
+/// Queued one by one (a key set, a channel and a wake-up per row), the
 /// seats of a 50-partner page cost as much as the rest of the request.
-pub async fn prefetch_seats(ctx: &Context<'_>, rows: &[partner::Model]) -> Result<()> {
-    let l = loaders(ctx);
+async fn prefetch<E>(
+    ctx: &Context<'_>,
+    field: &str,
+    loader: &DataLoader<ById<E>, HashMapCache>,
+    ids: impl Iterator<Item = Option<i64>>,
+) -> Result<()>
+where
+    E: Scoped + Send + Sync + 'static,
+    E::Model: HasId + Clone + Send + Sync,
+{
     let look = ctx.look_ahead();
-    let wanted = look.field("nodes").field("seat").exists() || look.field("edges").field("node").field("seat").exists();
-    if !l.caching || !wanted {
+    let wanted = look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists();
+    if !loaders(ctx).caching || !wanted {
         return Ok(());
     }
-    let ids: std::collections::HashSet<i64> = rows.iter().filter_map(|p| p.territory_id).collect();
+    let ids: HashSet<i64> = ids.flatten().collect();
     if !ids.is_empty() {
-        l.touch().territory.load_many(ids).await.map_err(internal)?;
+        loaders(ctx).touch();
+        loader.load_many(ids).await.map_err(internal)?;
     }
     Ok(())
+}
+
+/// The references a page of partners' client selected: seats and parents.
+pub async fn prefetch_partners<'m>(
+    ctx: &Context<'_>,
+    rows: impl Iterator<Item = &'m partner::Model> + Clone,
+) -> Result<()> {
+    let l = loaders(ctx);
+    prefetch(ctx, "seat", &l.territory, rows.clone().map(|p| p.territory_id)).await?;
+    prefetch(ctx, "parent", &l.partner, rows.map(|p| p.parent_id)).await
+}
+
+/// The references of a page of networks: territories and parent networks.
+pub async fn prefetch_networks<'m>(
+    ctx: &Context<'_>,
+    rows: impl Iterator<Item = &'m network::Model> + Clone,
+) -> Result<()> {
+    let l = loaders(ctx);
+    prefetch(ctx, "territory", &l.territory, rows.clone().map(|n| n.territory_id)).await?;
+    prefetch(ctx, "parent", &l.network, rows.map(|n| n.parent_id)).await
+}
+
+/// The references of a page of actions: their networks.
+pub async fn prefetch_actions<'m>(
+    ctx: &Context<'_>,
+    rows: impl Iterator<Item = &'m action::Model> + Clone,
+) -> Result<()> {
+    prefetch(ctx, "network", &loaders(ctx).network, rows.map(|a| a.network_id)).await
+}
+
+/// The references of a page of contacts: their partners.
+pub async fn prefetch_contacts<'m>(
+    ctx: &Context<'_>,
+    rows: impl Iterator<Item = &'m contact::Model> + Clone,
+) -> Result<()> {
+    prefetch(ctx, "partner", &loaders(ctx).partner, rows.map(|c| Some(c.partner_id))).await
+}
+
+/// The references of a page of territories: their parents.
+pub async fn prefetch_territories<'m>(
+    ctx: &Context<'_>,
+    rows: impl Iterator<Item = &'m territory::Model> + Clone,
+) -> Result<()> {
+    prefetch(ctx, "parent", &loaders(ctx).territory, rows.map(|t| t.parent_id)).await
 }
 
 macro_rules! reference {
@@ -240,6 +295,7 @@ impl Territory {
             move |_| (rows_of(&scope, cond.clone()), col("territories", "parent_id")),
         )
         .await?;
+        prefetch_territories(ctx, g.rows.iter()).await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
     /// Every territory inside this one, at any depth.
@@ -275,6 +331,7 @@ impl Territory {
             },
         )
         .await?;
+        prefetch_territories(ctx, g.rows.iter()).await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
     /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
@@ -309,7 +366,7 @@ impl Territory {
             },
         )
         .await?;
-        prefetch_seats(ctx, &g.rows).await?;
+        prefetch_partners(ctx, g.rows.iter()).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
@@ -350,7 +407,7 @@ impl Territory {
             },
         )
         .await?;
-        prefetch_seats(ctx, &g.rows).await?;
+        prefetch_partners(ctx, g.rows.iter()).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
@@ -391,6 +448,7 @@ impl Territory {
             },
         )
         .await?;
+        prefetch_actions(ctx, g.rows.iter()).await?;
         Ok(ActionConnection::from_group(ctx, g, Action))
     }
     /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
@@ -425,6 +483,7 @@ impl Territory {
             },
         )
         .await?;
+        prefetch_networks(ctx, g.rows.iter()).await?;
         Ok(NetworkConnection::from_group(ctx, g, Network))
     }
 }
@@ -593,7 +652,7 @@ impl Partner {
             move |_| (rows_of(&scope, cond.clone()), col("partners", "parent_id")),
         )
         .await?;
-        prefetch_seats(ctx, &g.rows).await?;
+        prefetch_partners(ctx, g.rows.iter()).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
     /// The territories it declares serving.
@@ -629,6 +688,7 @@ impl Partner {
             },
         )
         .await?;
+        prefetch_territories(ctx, g.rows.iter()).await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
     /// Its contact people (personal data).
@@ -659,6 +719,7 @@ impl Partner {
             move |_| (rows_of(&scope, cond.clone()), col("contacts", "partner_id")),
         )
         .await?;
+        prefetch_contacts(ctx, g.rows.iter()).await?;
         Ok(ContactConnection::from_group(ctx, g, Contact))
     }
     /// The networks and instances it sits in, with its role and dates there.
@@ -699,6 +760,7 @@ impl Partner {
             },
         )
         .await?;
+        prefetch_networks(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, n)| PartnerNetworkEdge {
             cursor: String::new(),
             node: Network(n),
@@ -746,6 +808,7 @@ impl Partner {
             },
         )
         .await?;
+        prefetch_actions(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, a)| PartnerActionEdge {
             cursor: String::new(),
             node: Action(a),
@@ -881,6 +944,7 @@ async fn relations(
         },
     )
     .await?;
+    prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
     Ok(link_page(g, |(m, p)| PartnerRelationEdge {
         cursor: String::new(),
         node: Partner(p),
@@ -1058,6 +1122,7 @@ impl Network {
             move |_| (rows_of(&scope, cond.clone()), col("networks", "parent_id")),
         )
         .await?;
+        prefetch_networks(ctx, g.rows.iter()).await?;
         Ok(NetworkConnection::from_group(ctx, g, Network))
     }
     /// The partners sitting in it, with their role and dates.
@@ -1096,6 +1161,7 @@ impl Network {
             },
         )
         .await?;
+        prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| NetworkMemberEdge {
             cursor: String::new(),
             node: Partner(p),
@@ -1133,6 +1199,7 @@ impl Network {
             move |_| (rows_of(&scope, cond.clone()), col("actions", "network_id")),
         )
         .await?;
+        prefetch_actions(ctx, g.rows.iter()).await?;
         Ok(ActionConnection::from_group(ctx, g, Action))
     }
 }
@@ -1342,6 +1409,7 @@ impl Action {
             },
         )
         .await?;
+        prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| ActionParticipantEdge {
             cursor: String::new(),
             node: Partner(p),
@@ -1383,6 +1451,7 @@ impl Action {
             },
         )
         .await?;
+        prefetch_territories(ctx, g.rows.iter()).await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
 }
