@@ -109,20 +109,15 @@ fn table_of<E: EntityTrait>() -> String {
 }
 
 /// A page of a root list: `COUNT(*)` only when the total is needed (asked
-/// for, or to find the last rows), then `LIMIT/OFFSET` over the ordered rows.
-pub async fn root<E, C>(
-    db: &C,
-    select: Select<E>,
-    sort: &[Sort],
-    slice: Slice,
-    want_total: bool,
-) -> Result<Group<E::Model>>
+/// for, `slice.count`, or to find the last rows), then `LIMIT/OFFSET` over
+/// the ordered rows.
+pub async fn root<E, C>(db: &C, select: Select<E>, sort: &[Sort], slice: Slice) -> Result<Group<E::Model>>
 where
     E: EntityTrait,
     E::Model: Send + Sync,
     C: ConnectionTrait,
 {
-    let total = if want_total || slice.last.is_some() {
+    let total = if slice.count || slice.last.is_some() {
         Some(select.clone().count(db).await?)
     } else {
         None

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter};
 
-use super::connection::{node_connection, page_cost, slice, wants_total};
+use super::connection::{node_connection, page_cost, slice};
 use super::error::{FORBIDDEN, coded, internal};
 use super::ids::{self, Kind};
 use crate::domain::access::{Principal, Role};
@@ -138,7 +138,6 @@ impl AuditQuery {
             audit::Entity::find().filter(cond),
             &sort,
             slice(ctx, first, after, last, before)?,
-            wants_total(ctx),
         )
         .await
         .map_err(internal)?;

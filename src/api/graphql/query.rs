@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, Interface, MergedObject, Object, Result};
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select};
 
-use super::connection::{page_cost, slice, wants_total};
+use super::connection::{page_cost, slice};
 use super::error::{bad_input, internal};
 use super::filters::*;
 use super::ids::{self, Kind};
@@ -61,9 +61,7 @@ where
     if let Some(c) = cond {
         q = q.filter(c);
     }
-    list::root(db(ctx), q, &sort, slice, wants_total(ctx))
-        .await
-        .map_err(internal)
+    list::root(db(ctx), q, &sort, slice).await.map_err(internal)
 }
 
 async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {

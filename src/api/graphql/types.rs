@@ -107,9 +107,11 @@ where
     E: Scoped + Send + Sync + 'static,
     E::Model: HasId + Clone + Send + Sync,
 {
+    if !loaders(ctx).caching {
+        return Ok(());
+    }
     let look = ctx.look_ahead();
-    let wanted = look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists();
-    if !loaders(ctx).caching || !wanted {
+    if !(look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()) {
         return Ok(());
     }
     let ids: HashSet<i64> = ids.flatten().collect();
