@@ -592,3 +592,40 @@ async fn visibility_is_imported_merged_and_exported() {
     let again = transfer::read_dir(dir.path()).unwrap();
     assert_eq!(bundle::check(&again, &Existing::default()).unwrap().0, expected);
 }
+
+/// The columns of each index of `table`, comma-separated in index order.
+async fn index_columns(db: &impl ConnectionTrait, table: &str) -> Vec<String> {
+    let backend = db.get_database_backend();
+    let sql = match engine() {
+        "postgres" => format!(
+            "SELECT string_agg(a.attname, ',' ORDER BY k.n) FROM pg_index i \
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE i.indrelid = '{table}'::regclass GROUP BY i.indexrelid"
+        ),
+        _ => format!(
+            "SELECT (SELECT group_concat(name, ',') FROM \
+             (SELECT ii.name FROM pragma_index_info(il.name) ii ORDER BY ii.seqno)) \
+             FROM pragma_index_list('{table}') il"
+        ),
+    };
+    let rows = db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap();
+    rows.iter().map(|r| r.try_get_by_index::<String>(0).unwrap()).collect()
+}
+
+/// A partner's first networks and actions are read in id order; on an
+/// index of the partner alone PostgreSQL read all of a hub's links and
+/// sorted them to keep a page. The ordered index survives an import (which
+/// rebuilds the indexes of the tables it loads).
+#[tokio::test]
+async fn a_partners_links_are_indexed_in_the_order_its_pages_are_read() {
+    let t = TestDb::with_demo().await;
+    for table in ["memberships", "action_partners"] {
+        let indexes = index_columns(&t.db, table).await;
+        assert!(indexes.iter().any(|i| i == "partner_id,id"), "{table}: {indexes:?}");
+        assert!(
+            !indexes.iter().any(|i| i == "partner_id"),
+            "{table}: the index on partner_id alone is replaced: {indexes:?}"
+        );
+    }
+}

@@ -13,6 +13,7 @@ mod m20261125_000002_territory_ancestors;
 mod m20261125_000004_access;
 mod m20261201_000005_visibility;
 mod m20261201_000006_graph_changes;
+mod m20261202_000007_link_order_indexes;
 mod util;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_access::Migration),
             Box::new(m20261201_000005_visibility::Migration),
             Box::new(m20261201_000006_graph_changes::Migration),
+            Box::new(m20261202_000007_link_order_indexes::Migration),
         ]
     }
 }
