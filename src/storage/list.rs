@@ -13,11 +13,12 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query, SelectStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable, Order, PaginatorTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
     PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use super::Result;
+use super::decode::{Columns, Positional};
 
 /// Which positions of an ordered list a page holds, in Relay terms: after
 /// position `after` (0 = from the start), before position `before`, then
@@ -114,7 +115,7 @@ fn table_of<E: EntityTrait>() -> String {
 pub async fn root<E, C>(db: &C, select: Select<E>, sort: &[Sort], slice: Slice) -> Result<Group<E::Model>>
 where
     E: EntityTrait,
-    E::Model: Send + Sync,
+    E::Model: Positional + Send + Sync,
     C: ConnectionTrait,
 {
     let total = if slice.count || slice.last.is_some() {
@@ -151,7 +152,14 @@ where
     if let Some(l) = limit {
         q = q.limit(l + 1);
     }
-    let mut rows = q.all(db).await?;
+    let found = db.query_all(&q.into_query()).await?;
+    let mut rows = Vec::with_capacity(found.len());
+    if let Some(first) = found.first() {
+        let at = Columns::find(first, None)?.row;
+        for row in &found {
+            rows.push(E::Model::decode_at(row, at)?);
+        }
+    }
     let extra = limit.is_some_and(|l| rows.len() as u64 > l);
     if let Some(l) = limit {
         rows.truncate(l as usize);
@@ -196,7 +204,7 @@ pub async fn nested<E, C>(
 where
     E: EntityTrait,
     C: ConnectionTrait,
-    E::Model: FromQueryResult,
+    E::Model: Positional,
 {
     let table = table_of::<E>();
     nested_rows(
@@ -208,7 +216,7 @@ where
         parents,
         sort,
         slice,
-        |row| Ok(E::Model::from_query_result(row, "")?),
+        |row, at| Ok(E::Model::decode_at(row, at.row)?),
     )
     .await
 }
@@ -275,8 +283,8 @@ where
     L: EntityTrait,
     T: EntityTrait,
     C: ConnectionTrait,
-    L::Model: FromQueryResult,
-    T::Model: FromQueryResult,
+    L::Model: Positional,
+    T::Model: Positional,
 {
     let table = table_of::<L>();
     let join = Target::of::<T>(target);
@@ -289,11 +297,9 @@ where
         parents,
         sort,
         slice,
-        |row| {
-            Ok((
-                L::Model::from_query_result(row, "")?,
-                T::Model::from_query_result(row, TARGET)?,
-            ))
+        |row, at| {
+            let target = at.target.expect("a link statement joins its target");
+            Ok((L::Model::decode_at(row, at.row)?, T::Model::decode_at(row, target)?))
         },
     )
     .await
@@ -321,7 +327,7 @@ async fn nested_rows<R, C>(
     parents: &[i64],
     sort: &[Sort],
     slice: Slice,
-    decode: impl Fn(&QueryResult) -> Result<R>,
+    decode: impl Fn(&QueryResult, Columns) -> Result<R>,
 ) -> Result<HashMap<i64, Group<R>>>
 where
     C: ConnectionTrait,
@@ -412,7 +418,12 @@ where
     }
 
     let mut out: HashMap<i64, Group<R>> = HashMap::new();
-    for row in db.query_all(&outer).await? {
+    let rows = db.query_all(&outer).await?;
+    let at = match rows.first() {
+        Some(r) => Columns::find(r, target.as_ref().map(|_| TARGET))?,
+        None => return Ok(out),
+    };
+    for row in rows {
         let parent: i64 = row.try_get("", "w_key")?;
         let rn: i64 = row.try_get("", "w_rn")?;
         let total: i64 = row.try_get("", "w_total")?;
@@ -432,7 +443,7 @@ where
             g.has_previous = rn > 1;
         }
         g.has_next = (rn as u64) < total as u64;
-        g.rows.push(decode(&row)?);
+        g.rows.push(decode(&row, at)?);
     }
     for g in out.values_mut() {
         if g.rows.is_empty() {
@@ -460,7 +471,7 @@ async fn first_rows<R, C>(
     parents: &[i64],
     sort: &[Sort],
     first: u64,
-    decode: impl Fn(&QueryResult) -> Result<R>,
+    decode: impl Fn(&QueryResult, Columns) -> Result<R>,
 ) -> Result<HashMap<i64, Group<R>>>
 where
     C: ConnectionTrait,
@@ -490,6 +501,10 @@ where
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values.0))
         .await?;
+    let at = match rows.first() {
+        Some(r) => Columns::find(r, target.as_ref().map(|_| TARGET))?,
+        None => return Ok(out),
+    };
     for row in rows {
         let parent: i64 = row.try_get("", "w_key")?;
         let rn: i64 = row.try_get("", "w_rn")?;
@@ -503,7 +518,7 @@ where
         if rn as u64 > first {
             g.has_next = true;
         } else {
-            g.rows.push(decode(&row)?);
+            g.rows.push(decode(&row, at)?);
         }
     }
     Ok(out)

@@ -5,6 +5,7 @@
 //! so that access rules are enforced in one place for every entry point.
 
 pub mod ancestry;
+pub mod decode;
 pub mod entity;
 pub mod export;
 pub mod graph;

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select};
 
 use super::Result;
+use super::decode::{Columns, Positional};
 use super::entity::*;
 use crate::model::{NetworkKind, RELATION_DEFAULT_VISIBILITY};
 
@@ -237,14 +238,20 @@ pub async fn by_ids<E, C>(db: &C, scope: &Scope, id: E::Column, ids: &[i64]) -> 
 where
     E: Scoped,
     C: ConnectionTrait,
-    E::Model: HasId,
+    E::Model: HasId + Positional,
 {
-    let rows = scope
-        .select::<E>()
-        .filter(id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|m| (m.id(), m)).collect())
+    let select = scope.select::<E>().filter(id.is_in(ids.iter().copied()));
+    let rows = db.query_all(&select.into_query()).await?;
+    let Some(first) = rows.first() else {
+        return Ok(HashMap::new());
+    };
+    let at = Columns::find(first, None)?.row;
+    rows.iter()
+        .map(|row| {
+            let m = E::Model::decode_at(row, at)?;
+            Ok((m.id(), m))
+        })
+        .collect()
 }
 
 /// The visible rows whose column `key` takes one of `keys`, grouped by it

@@ -28,6 +28,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
 use crate::storage::StorageError;
+use crate::storage::decode::Positional;
 use crate::storage::entity::*;
 use crate::storage::list::{self, Group, Parent, Slice, Sort};
 use crate::storage::read::{self, HasId, Scope, Scoped};
@@ -46,7 +47,7 @@ pub struct ById<E: EntityTrait> {
 impl<E> Loader<i64> for ById<E>
 where
     E: Scoped + Send + Sync + 'static,
-    E::Model: HasId + Clone + Send + Sync,
+    E::Model: HasId + Positional + Clone + Send + Sync,
 {
     type Value = E::Model;
     type Error = LoadError;
@@ -112,7 +113,7 @@ pub struct NestedLoader<E: EntityTrait> {
 impl<E> Loader<NestedKey<E>> for NestedLoader<E>
 where
     E: EntityTrait + Send + Sync + 'static,
-    E::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
+    E::Model: Clone + Send + Sync + Positional,
 {
     type Value = Group<E::Model>;
     type Error = LoadError;
@@ -141,8 +142,8 @@ impl<L, T> Loader<NestedKey<L>> for LinkLoader<L, T>
 where
     L: EntityTrait + Send + Sync + 'static,
     T: EntityTrait + Send + Sync + 'static,
-    L::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
-    T::Model: Clone + Send + Sync + sea_orm::FromQueryResult,
+    L::Model: Clone + Send + Sync + Positional,
+    T::Model: Clone + Send + Sync + Positional,
 {
     type Value = Group<(L::Model, T::Model)>;
     type Error = LoadError;

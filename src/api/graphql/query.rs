@@ -55,7 +55,7 @@ fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
 async fn root<E>(ctx: &Context<'_>, cond: Option<Condition>, sort: Vec<Sort>, slice: Slice) -> Result<Group<E::Model>>
 where
     E: Scoped,
-    E::Model: Send + Sync,
+    E::Model: crate::storage::decode::Positional + Send + Sync,
 {
     let mut q = scoped::<E>(ctx);
     if let Some(c) = cond {

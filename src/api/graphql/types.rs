@@ -105,7 +105,7 @@ async fn prefetch<E>(
 ) -> Result<()>
 where
     E: Scoped + Send + Sync + 'static,
-    E::Model: HasId + Clone + Send + Sync,
+    E::Model: HasId + crate::storage::decode::Positional + Clone + Send + Sync,
 {
     if !loaders(ctx).caching {
         return Ok(());

@@ -1,0 +1,121 @@
+//! Rows decoded by the position of their columns, not by name.
+//!
+//! sea-orm's derived `FromQueryResult` finds every column by its name: a
+//! hashed lookup per column and, for a joined record read under a prefix
+//! (`t_name`…), a `format!` of the prefixed name first. A page of links with
+//! their targets decodes some 25 columns for each of its rows, and operation
+//! (b) of the load benchmark (1 550 such rows) spent a quarter of the
+//! server's time there. A [`Positional`] model reads its columns one after
+//! the other from where its first one sits, which the caller finds once per
+//! statement ([`Columns`]): sea-orm selects an entity's columns in the
+//! order of its `Column` enum, which is the order of the model's fields.
+
+use sea_orm::{DbErr, QueryResult};
+
+use super::entity::*;
+
+/// A model that can be read from consecutive columns of a row.
+pub trait Positional: Sized {
+    /// Its fields, in the order of its columns (raw identifiers without
+    /// their `r#`): the test checks them against the entity's columns.
+    const FIELDS: &'static [&'static str];
+
+    /// The model whose first column is column `at` of `row`.
+    fn decode_at(row: &QueryResult, at: usize) -> Result<Self, DbErr>;
+}
+
+macro_rules! positional {
+    ($($m:ident { $($f:ident),+ $(,)? })*) => {$(
+        impl Positional for $m::Model {
+            const FIELDS: &'static [&'static str] = &[$(stringify!($f)),+];
+
+            fn decode_at(row: &QueryResult, at: usize) -> Result<Self, DbErr> {
+                let mut i = at;
+                let mut next = || {
+                    i += 1;
+                    i - 1
+                };
+                // Struct fields are evaluated in the order written.
+                Ok($m::Model { $($f: row.try_get_by_index(next())?,)+ })
+            }
+        }
+    )*};
+}
+
+positional! {
+    territory { id, r#ref, kind, code, name, name_search, parent_id, population, lat, lon, created_at, updated_at, version }
+    partner { id, r#ref, name, name_search, kind, siret, parent_id, territory_id, website, email, phone, description, created_at, updated_at, version }
+    contact { id, r#ref, partner_id, full_name, role_title, email, phone, created_at, updated_at, version }
+    network { id, r#ref, name, name_search, kind, territory_id, parent_id, started_on, ended_on, description, visibility, created_at, updated_at, version }
+    membership { id, network_id, partner_id, role, since, until, created_at, updated_at, version }
+    action { id, r#ref, title, title_search, theme, status, network_id, started_on, ended_on, budget_cents, beneficiaries, description, visibility, created_at, updated_at, version }
+    action_partner { id, action_id, partner_id, role, contribution_cents, created_at, updated_at, version }
+    relation { id, from_partner_id, to_partner_id, kind, since, until, weight, note, visibility, created_at, updated_at, version }
+    audit { id, at, principal, role, operation, record_type, record_id, before, after }
+}
+
+/// Where the records of a statement's rows start, found by name once per
+/// statement (every row of a statement has the same columns).
+#[derive(Debug, Clone, Copy)]
+pub struct Columns {
+    /// Position of the listed table's `id`, its first column.
+    pub row: usize,
+    /// Position of the joined target's first column (`t_id`), if any.
+    pub target: Option<usize>,
+}
+
+impl Columns {
+    /// The positions in `row` of `id` and of `{target_prefix}id`.
+    pub fn find(row: &QueryResult, target_prefix: Option<&str>) -> Result<Columns, DbErr> {
+        let names = row.column_names();
+        let at = |name: &str| {
+            names
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| DbErr::Type(format!("the statement returns no column {name:?}")))
+        };
+        Ok(Columns {
+            row: at("id")?,
+            target: target_prefix.map(|p| at(&format!("{p}id"))).transpose()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait, IdenStatic, Iterable};
+
+    use super::*;
+
+    fn fields_match<E: EntityTrait>()
+    where
+        E::Model: Positional,
+    {
+        let columns: Vec<&str> = E::Column::iter().map(|c| c.as_str()).collect();
+        let fields: Vec<&str> = <E::Model as Positional>::FIELDS
+            .iter()
+            .map(|f| f.trim_start_matches("r#"))
+            .collect();
+        // A swapped pair of fields of one type would decode without error:
+        // only the names' order tells.
+        assert_eq!(
+            fields,
+            columns,
+            "{}: fields out of column order",
+            E::default().table_name()
+        );
+    }
+
+    #[test]
+    fn every_positional_model_lists_its_columns_in_order() {
+        fields_match::<territory::Entity>();
+        fields_match::<partner::Entity>();
+        fields_match::<contact::Entity>();
+        fields_match::<network::Entity>();
+        fields_match::<membership::Entity>();
+        fields_match::<action::Entity>();
+        fields_match::<action_partner::Entity>();
+        fields_match::<relation::Entity>();
+        fields_match::<audit::Entity>();
+    }
+}
