@@ -4,7 +4,7 @@
 //! A cursor is the opaque form of a position in the list's stable order
 //! (see `storage::list`); the same arguments work on root and nested lists.
 
-use async_graphql::{Context, Result, SimpleObject};
+use async_graphql::{Context, Object, Result};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 
@@ -12,17 +12,35 @@ use super::ApiConfig;
 use super::error::bad_input;
 use crate::storage::list::{Group, Slice};
 
-/// Where a page sits in its list (Relay `PageInfo`).
-#[derive(SimpleObject, Clone, Debug)]
+/// Where a page sits in its list (Relay `PageInfo`). Its cursors are
+/// encoded when asked: a nested page per parent built two that nobody read.
+#[derive(Clone, Copy, Debug)]
 pub struct PageInfo {
+    has_previous: bool,
+    has_next: bool,
+    /// Positions of the first and last items; `None` for an empty page.
+    bounds: Option<(u64, u64)>,
+}
+
+/// Where a page sits in its list (Relay `PageInfo`).
+#[Object]
+impl PageInfo {
     /// Whether items come before this page.
-    pub has_previous_page: bool,
+    async fn has_previous_page(&self) -> bool {
+        self.has_previous
+    }
     /// Whether items come after this page.
-    pub has_next_page: bool,
+    async fn has_next_page(&self) -> bool {
+        self.has_next
+    }
     /// Cursor of the first item of the page; null when the page is empty.
-    pub start_cursor: Option<String>,
+    async fn start_cursor(&self) -> Option<String> {
+        self.bounds.map(|(s, _)| cursor(s))
+    }
     /// Cursor of the last item of the page; null when the page is empty.
-    pub end_cursor: Option<String>,
+    async fn end_cursor(&self) -> Option<String> {
+        self.bounds.map(|(_, e)| cursor(e))
+    }
 }
 
 pub fn cursor(position: u64) -> String {
@@ -73,14 +91,13 @@ pub fn slice(
     })
 }
 
-/// `PageInfo` and per-row cursors of a page.
+/// The `PageInfo` of a page.
 pub fn page_info<M>(g: &Group<M>) -> PageInfo {
     let n = g.rows.len() as u64;
     PageInfo {
-        has_previous_page: g.has_previous,
-        has_next_page: g.has_next,
-        start_cursor: (n > 0).then(|| cursor(g.start)),
-        end_cursor: (n > 0).then(|| cursor(g.start + n - 1)),
+        has_previous: g.has_previous,
+        has_next: g.has_next,
+        bounds: (n > 0).then(|| (g.start, g.start + n - 1)),
     }
 }
 
@@ -103,12 +120,21 @@ macro_rules! node_connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("An edge to one ", $what, ".")]
         #[derive(async_graphql::SimpleObject)]
-        #[graphql(serial)]
+        #[graphql(serial, complex)]
         pub struct $edge {
-            /// Opaque cursor of this item, for `after`/`before`.
-            pub cursor: String,
+            /// Position of the item in the list (its cursor, encoded when asked).
+            #[graphql(skip)]
+            pub position: u64,
             #[doc = concat!("The ", $what, ".")]
             pub node: $node,
+        }
+
+        #[async_graphql::ComplexObject]
+        impl $edge {
+            /// Opaque cursor of this item, for `after`/`before`.
+            async fn cursor(&self) -> String {
+                $crate::api::graphql::connection::cursor(self.position)
+            }
         }
 
         #[doc = concat!("A page of a list of ", $what, "s (Relay cursor connection).")]
@@ -140,7 +166,7 @@ macro_rules! node_connection {
                 let start = g.start;
                 let total_count = g.total.unwrap_or(0);
                 let edge = |i: usize, node: $node| $edge {
-                    cursor: $crate::api::graphql::connection::cursor(start + i as u64),
+                    position: start + i as u64,
                     node,
                 };
                 let (nodes, edges) = match (want_nodes, want_edges) {

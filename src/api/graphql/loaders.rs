@@ -66,8 +66,9 @@ pub type BuildNested<E> = Box<dyn Fn(&[i64]) -> (Select<E>, Parent) + Send + Syn
 
 /// One page request of a nested connection, shared by the parents of a level.
 pub struct NestedQuery<E: EntityTrait> {
-    /// Identity of the request: the field and its arguments. Two requests
-    /// with the same signature are answered by the same statement.
+    /// Identity of the request: the field and the node of the query it
+    /// comes from (which fixes its arguments). Two requests with the same
+    /// signature are answered by the same statement.
     pub sig: String,
     pub build: BuildNested<E>,
     pub sort: Vec<Sort>,

@@ -67,9 +67,10 @@ fn rows_of<E: Scoped>(scope: &Scope, cond: Condition) -> Select<E> {
 /// `loader` is a `NestedLoader` (pages of `E`'s rows) or a `LinkLoader`
 /// (pages of links with their targets).
 async fn nested_page<E, V, L>(
+    ctx: &Context<'_>,
     loader: &DataLoader<L>,
     parent: i64,
-    sig: String,
+    field: &'static str,
     sort: Vec<Sort>,
     slice: Slice,
     build: impl Fn(&[i64]) -> (Select<E>, Parent) + Send + Sync + 'static,
@@ -80,7 +81,11 @@ where
     V: Clone + Send + Sync + 'static,
 {
     let query = Arc::new(NestedQuery {
-        sig: format!("{sig}|{sort:?}|{slice:?}"),
+        // The field's node in the parsed document: the parents it is
+        // resolved for all ask the same page (one node, one set of
+        // arguments and variables), without formatting those arguments
+        // for each parent.
+        sig: format!("{field}@{:p}", ctx.item),
         build: Box::new(build),
         sort,
         slice,
@@ -247,9 +252,10 @@ impl Territory {
     async fn ancestors(&self, ctx: &Context<'_>) -> Result<Vec<Territory>> {
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).territory_lists,
             self.0.id,
-            "Territory.ancestors".into(),
+            "Territory.ancestors",
             vec![Sort {
                 sql: "\"w_pairs\".\"depth\"".into(),
                 desc: true,
@@ -289,9 +295,10 @@ impl Territory {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).territory_lists,
             self.0.id,
-            format!("Territory.children|{filter:?}"),
+            "Territory.children",
             TerritoryOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("territories", "parent_id")),
@@ -320,9 +327,10 @@ impl Territory {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).territory_lists,
             self.0.id,
-            format!("Territory.descendants|{filter:?}"),
+            "Territory.descendants",
             TerritoryOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -357,9 +365,10 @@ impl Territory {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).partner_lists,
             self.0.id,
-            format!("Territory.partnersBased|{filter:?}|{include_descendants}"),
+            "Territory.partnersBased",
             PartnerOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -392,9 +401,10 @@ impl Territory {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).partner_lists,
             self.0.id,
-            format!("Territory.partnersServing|{filter:?}|{include_descendants}"),
+            "Territory.partnersServing",
             PartnerOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -433,9 +443,10 @@ impl Territory {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).action_lists,
             self.0.id,
-            format!("Territory.actions|{filter:?}|{include_descendants}"),
+            "Territory.actions",
             ActionOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -474,9 +485,10 @@ impl Territory {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).network_lists,
             self.0.id,
-            format!("Territory.networks|{filter:?}|{include_descendants}"),
+            "Territory.networks",
             NetworkOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -646,9 +658,10 @@ impl Partner {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).partner_lists,
             self.0.id,
-            format!("Partner.children|{filter:?}"),
+            "Partner.children",
             PartnerOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("partners", "parent_id")),
@@ -677,9 +690,10 @@ impl Partner {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).territory_lists,
             self.0.id,
-            format!("Partner.territoriesServed|{filter:?}"),
+            "Partner.territoriesServed",
             TerritoryOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -713,9 +727,10 @@ impl Partner {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).contact_lists,
             self.0.id,
-            format!("Partner.contacts|{filter:?}"),
+            "Partner.contacts",
             ContactOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("contacts", "partner_id")),
@@ -745,9 +760,10 @@ impl Partner {
         let scope = scope(ctx);
         let s = scope.clone();
         let g = nested_page(
+            ctx,
             &loaders(ctx).partner_networks,
             self.0.id,
-            format!("Partner.networks|{filter:?}|{membership:?}"),
+            "Partner.networks",
             vec![],
             slice(ctx, first, after, last, before)?,
             move |_| {
@@ -764,7 +780,7 @@ impl Partner {
         .await?;
         prefetch_networks(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, n)| PartnerNetworkEdge {
-            cursor: String::new(),
+            position: 0,
             node: Network(n),
             role: m.role,
             since: date(m.since),
@@ -794,9 +810,10 @@ impl Partner {
             .unwrap_or_else(Condition::all);
         let s = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).partner_actions,
             self.0.id,
-            format!("Partner.actions|{filter:?}|{participation:?}"),
+            "Partner.actions",
             vec![],
             slice(ctx, first, after, last, before)?,
             move |_| {
@@ -812,7 +829,7 @@ impl Partner {
         .await?;
         prefetch_actions(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, a)| PartnerActionEdge {
-            cursor: String::new(),
+            position: 0,
             node: Action(a),
             role: m.role,
             contribution: euros(m.contribution_cents),
@@ -926,13 +943,14 @@ async fn relations(
         (R::FromPartnerId, "to_partner_id")
     };
     let g = nested_page(
+        ctx,
         if out {
             &loaders(ctx).relations_out
         } else {
             &loaders(ctx).relations_in
         },
         partner,
-        format!("Partner.relations|{out}|{filter:?}|{relation:?}"),
+        "Partner.relations",
         vec![],
         slice,
         move |_| {
@@ -948,7 +966,7 @@ async fn relations(
     .await?;
     prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
     Ok(link_page(g, |(m, p)| PartnerRelationEdge {
-        cursor: String::new(),
+        position: 0,
         node: Partner(p),
         kind: m.kind,
         since: date(m.since),
@@ -1116,9 +1134,10 @@ impl Network {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).network_lists,
             self.0.id,
-            format!("Network.children|{filter:?}"),
+            "Network.children",
             NetworkOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("networks", "parent_id")),
@@ -1147,9 +1166,10 @@ impl Network {
             .unwrap_or_else(Condition::all);
         let s = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).network_members,
             self.0.id,
-            format!("Network.members|{filter:?}|{membership:?}"),
+            "Network.members",
             vec![],
             slice(ctx, first, after, last, before)?,
             move |_| {
@@ -1165,7 +1185,7 @@ impl Network {
         .await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| NetworkMemberEdge {
-            cursor: String::new(),
+            position: 0,
             node: Partner(p),
             role: m.role,
             since: date(m.since),
@@ -1193,9 +1213,10 @@ impl Network {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).action_lists,
             self.0.id,
-            format!("Network.actions|{filter:?}"),
+            "Network.actions",
             ActionOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("actions", "network_id")),
@@ -1352,9 +1373,10 @@ impl Action {
     async fn lead(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
         let s = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).participation_lists,
             self.0.id,
-            "Action.lead".into(),
+            "Action.lead",
             vec![],
             Slice {
                 first: Some(1),
@@ -1395,9 +1417,10 @@ impl Action {
             .unwrap_or_else(Condition::all);
         let s = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).action_participants,
             self.0.id,
-            format!("Action.participants|{filter:?}|{participation:?}"),
+            "Action.participants",
             vec![],
             slice(ctx, first, after, last, before)?,
             move |_| {
@@ -1413,7 +1436,7 @@ impl Action {
         .await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| ActionParticipantEdge {
-            cursor: String::new(),
+            position: 0,
             node: Partner(p),
             role: m.role,
             contribution: euros(m.contribution_cents),
@@ -1440,9 +1463,10 @@ impl Action {
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
         let g = nested_page(
+            ctx,
             &loaders(ctx).territory_lists,
             self.0.id,
-            format!("Action.territories|{filter:?}"),
+            "Action.territories",
             TerritoryOrder::sorts(&order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
@@ -1578,7 +1602,7 @@ fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> E) -> E::Co
         .enumerate()
         .map(|(i, m)| {
             let mut e = edge(m);
-            e.set_cursor(cursor(start + i as u64));
+            e.set_position(start + i as u64);
             e
         })
         .collect();
@@ -1587,7 +1611,7 @@ fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> E) -> E::Co
 
 trait LinkEdge: Sized {
     type Conn;
-    fn set_cursor(&mut self, c: String);
+    fn set_position(&mut self, p: u64);
     fn conn(edges: Vec<Self>, page_info: PageInfo, total_count: u64) -> Self::Conn;
 }
 
@@ -1605,10 +1629,18 @@ macro_rules! link_connection {
             pub total_count: u64,
         }
 
+        #[async_graphql::ComplexObject]
+        impl $edge {
+            /// Opaque cursor of this item, for `after`/`before`.
+            async fn cursor(&self) -> String {
+                cursor(self.position)
+            }
+        }
+
         impl LinkEdge for $edge {
             type Conn = $conn;
-            fn set_cursor(&mut self, c: String) {
-                self.cursor = c;
+            fn set_position(&mut self, p: u64) {
+                self.position = p;
             }
             fn conn(edges: Vec<Self>, page_info: PageInfo, total_count: u64) -> $conn {
                 $conn {
@@ -1623,10 +1655,11 @@ macro_rules! link_connection {
 
 /// A network a partner sits in, with the membership's role and dates.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct PartnerNetworkEdge {
-    /// Opaque cursor of this item.
-    pub cursor: String,
+    /// Position of the item in the list (its cursor, encoded when asked).
+    #[graphql(skip)]
+    pub position: u64,
     /// The network.
     pub node: Network,
     /// The partner's role there.
@@ -1646,10 +1679,11 @@ link_connection!(
 
 /// A partner sitting in a network, with the membership's role and dates.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct NetworkMemberEdge {
-    /// Opaque cursor of this item.
-    pub cursor: String,
+    /// Position of the item in the list (its cursor, encoded when asked).
+    #[graphql(skip)]
+    pub position: u64,
     /// The member.
     pub node: Partner,
     /// Its role in the network.
@@ -1665,10 +1699,11 @@ link_connection!(NetworkMemberConnection, NetworkMemberEdge, "the members of a n
 
 /// An action a partner takes part in, with its role and contribution.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct PartnerActionEdge {
-    /// Opaque cursor of this item.
-    pub cursor: String,
+    /// Position of the item in the list (its cursor, encoded when asked).
+    #[graphql(skip)]
+    pub position: u64,
     /// The action.
     pub node: Action,
     /// The partner's role in it.
@@ -1686,10 +1721,11 @@ link_connection!(
 
 /// A partner taking part in an action, with its role and contribution.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct ActionParticipantEdge {
-    /// Opaque cursor of this item.
-    pub cursor: String,
+    /// Position of the item in the list (its cursor, encoded when asked).
+    #[graphql(skip)]
+    pub position: u64,
     /// The partner.
     pub node: Partner,
     /// Its role in the action.
@@ -1707,10 +1743,11 @@ link_connection!(
 
 /// The partner at the other end of a declared relation, with the relation's data.
 #[derive(SimpleObject)]
-#[graphql(serial)]
+#[graphql(serial, complex)]
 pub struct PartnerRelationEdge {
-    /// Opaque cursor of this item.
-    pub cursor: String,
+    /// Position of the item in the list (its cursor, encoded when asked).
+    #[graphql(skip)]
+    pub position: u64,
     /// The partner at the other end.
     pub node: Partner,
     /// What the relation is.
