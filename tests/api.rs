@@ -804,3 +804,40 @@ async fn the_three_users_examples_give_real_answers() {
         "{membership_edges} {relation_edges}"
     );
 }
+
+/// On PostgreSQL a root page is planned once per connection, not at every
+/// execution: its bounds are written into the statement, where `LIMIT $1
+/// OFFSET $2` made PostgreSQL plan it again each time (a generic plan's
+/// guess of a parameter `LIMIT` is a tenth of the table, dearer than any
+/// custom plan, so it never switched). SQLite plans when it prepares.
+#[tokio::test]
+async fn root_pages_reuse_their_plan_on_postgres() {
+    if common::engine() != "postgres" {
+        return;
+    }
+    let t = TestDb::with_demo().await;
+    // One connection: `pg_prepared_statements` shows its own session's.
+    let db = maillage::storage::connect_with(&t.url, Some(1)).await.unwrap();
+    let api = Api::new(&db);
+    for _ in 0..10 {
+        api.q(
+            "{ partners(first: 5, orderBy: [{ field: NAME }]) { nodes { name } } }",
+            json!({}),
+        )
+        .await;
+    }
+    let plans = sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%FROM \"partners\"%LIMIT 6 OFFSET 0'",
+    );
+    let row = sea_orm::ConnectionTrait::query_one_raw(&db, plans)
+        .await
+        .unwrap()
+        .expect("the page's statement is prepared");
+    let (generic, custom): (i64, i64) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+    assert!(
+        generic >= 9 && custom <= 1,
+        "10 executions: {generic} with the cached plan, {custom} planned anew"
+    );
+}

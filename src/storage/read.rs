@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, QueryFilter, QueryOrder, QueryTrait,
+    Select,
+};
 
 use super::Result;
 use super::decode::{Columns, Positional};
@@ -240,7 +243,21 @@ where
     C: ConnectionTrait,
     E::Model: HasId + Positional,
 {
-    let select = scope.select::<E>().filter(id.is_in(ids.iter().copied()));
+    let keep = match db.get_database_backend() {
+        // One array parameter: the same statement, prepared and planned
+        // once per connection, whatever the number of ids (an `IN` list
+        // is a new statement for each length, planned at every execution).
+        DbBackend::Postgres => Condition::all().add(Expr::cust_with_values(
+            format!(
+                "\"{}\".\"{}\" = ANY(CAST($1 AS bigint[]))",
+                E::default().table_name(),
+                id.as_str()
+            ),
+            [ids.to_vec()],
+        )),
+        _ => Condition::all().add(id.is_in(ids.iter().copied())),
+    };
+    let select = scope.select::<E>().filter(keep);
     let rows = db.query_all(&select.into_query()).await?;
     let Some(first) = rows.first() else {
         return Ok(HashMap::new());
