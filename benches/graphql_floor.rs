@@ -75,6 +75,18 @@ struct ActionConnection {
     total_count: u64,
 }
 
+/// The first `first` items as edges, each with an encoded cursor (as the
+/// server built them before cursors were encoded on demand: the dearer way).
+fn page<T: Clone, E>(items: &[T], first: Option<i32>, edge: impl Fn(String, usize, T) -> E) -> Vec<E> {
+    let first = first.unwrap_or(100) as usize;
+    items
+        .iter()
+        .take(first)
+        .enumerate()
+        .map(|(i, t)| edge(format!("Y3Vyc29yOj{i}"), i, t.clone()))
+        .collect()
+}
+
 #[derive(Clone)]
 struct Partner {
     id: i64,
@@ -91,19 +103,12 @@ impl Partner {
         &self.name
     }
     async fn actions(&self, first: Option<i32>) -> ActionConnection {
-        let first = first.unwrap_or(100) as usize;
         ActionConnection {
-            edges: self
-                .actions
-                .iter()
-                .take(first)
-                .enumerate()
-                .map(|(i, a)| ActionEdge {
-                    cursor: format!("Y3Vyc29yOj{i}"),
-                    role: Role::Member,
-                    node: a.clone(),
-                })
-                .collect(),
+            edges: page(&self.actions, first, |cursor, _, node| ActionEdge {
+                cursor,
+                role: Role::Member,
+                node,
+            }),
             total_count: self.actions.len() as u64,
         }
     }
@@ -140,19 +145,12 @@ impl Network {
         &self.name
     }
     async fn members(&self, first: Option<i32>) -> MemberConnection {
-        let first = first.unwrap_or(100) as usize;
         MemberConnection {
-            edges: self
-                .members
-                .iter()
-                .take(first)
-                .enumerate()
-                .map(|(i, p)| MemberEdge {
-                    cursor: format!("Y3Vyc29yOj{i}"),
-                    role: if i == 0 { Role::Lead } else { Role::Member },
-                    node: p.clone(),
-                })
-                .collect(),
+            edges: page(&self.members, first, |cursor, i, node| MemberEdge {
+                cursor,
+                role: if i == 0 { Role::Lead } else { Role::Member },
+                node,
+            }),
             total_count: self.members.len() as u64,
         }
     }
