@@ -243,11 +243,15 @@ where
     C: ConnectionTrait,
     E::Model: HasId + Positional,
 {
-    let keep = match db.get_database_backend() {
-        // One array parameter: the same statement, prepared and planned
-        // once per connection, whatever the number of ids (an `IN` list
-        // is a new statement for each length, planned at every execution).
-        DbBackend::Postgres => Condition::all().add(Expr::cust_with_values(
+    let keep = match (db.get_database_backend(), ids) {
+        // One id (a `node`, a lone reference): `id = $1`, whose generic
+        // plan PostgreSQL keeps (`= ANY` of a one-element array would be
+        // planned at every execution: the generic plan guesses ten).
+        (_, [one]) => Condition::all().add(id.eq(*one)),
+        // Several: one array parameter, the same statement whatever their
+        // number (an `IN` list is a new statement for each length, planned
+        // at every execution).
+        (DbBackend::Postgres, _) => Condition::all().add(Expr::cust_with_values(
             format!(
                 "\"{}\".\"{}\" = ANY(CAST($1 AS bigint[]))",
                 E::default().table_name(),
@@ -255,7 +259,7 @@ where
             ),
             [ids.to_vec()],
         )),
-        _ => Condition::all().add(id.is_in(ids.iter().copied())),
+        (_, _) => Condition::all().add(id.is_in(ids.iter().copied())),
     };
     let select = scope.select::<E>().filter(keep);
     let rows = db.query_all(&select.into_query()).await?;
