@@ -841,3 +841,27 @@ async fn root_pages_reuse_their_plan_on_postgres() {
         "10 executions: {generic} with the cached plan, {custom} planned anew"
     );
 }
+
+/// A root page of partners brings the seats its client selected in its own
+/// statement (a `LEFT JOIN`), where the seats by id cost a second one.
+#[tokio::test]
+async fn a_page_of_partners_and_their_seats_is_one_statement() {
+    let t = TestDb::with_demo().await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut db = maillage::storage::connect(&t.url).await.unwrap();
+    let c = count.clone();
+    db.set_metric_callback(move |_| {
+        c.fetch_add(1, Ordering::SeqCst);
+    });
+    let schema = schema(Some(db.clone()), ApiConfig::default());
+    let query = "{ partners(first: 40, orderBy: [{ field: NAME }]) { nodes { name seat { name code } } } }";
+    let req = Request::new(query)
+        .data(Loaders::caching(&db, &Scope::All))
+        .data(Scope::All);
+    let r = serde_json::to_value(maillage::api::graphql::execute(&schema, req).await).unwrap();
+    assert!(r.get("errors").is_none(), "{r}");
+    let nodes = r["data"]["partners"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 40);
+    assert!(nodes.iter().filter(|p| !p["seat"].is_null()).count() > 20, "{r}");
+    assert_eq!(count.load(Ordering::SeqCst), 1, "statements for a page and its seats");
+}

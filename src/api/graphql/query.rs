@@ -125,14 +125,34 @@ impl RecordQuery {
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
     ) -> Result<PartnerConnection> {
         let cond = filter.map(|f| f.condition()).transpose()?;
-        let g = root::<partner::Entity>(
-            ctx,
-            cond,
-            PartnerOrder::sorts(&order_by),
-            slice(ctx, first, after, last, before)?,
+        let (sort, slice) = (PartnerOrder::sorts(&order_by), slice(ctx, first, after, last, before)?);
+        if !(super::types::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
+            let g = root::<partner::Entity>(ctx, cond, sort, slice).await?;
+            super::types::prefetch_partners(ctx, g.rows.iter()).await?;
+            return Ok(PartnerConnection::from_group(ctx, g, Partner));
+        }
+        // The seats come in the page's statement and wait in the territory
+        // loader's cache for each partner's `seat`.
+        let mut q = scoped::<partner::Entity>(ctx);
+        if let Some(c) = cond {
+            q = q.filter(c);
+        }
+        let g = list::root_joined::<partner::Entity, territory::Entity, _>(
+            db(ctx),
+            q,
+            partner::Column::TerritoryId,
+            &sort,
+            slice,
         )
-        .await?;
-        super::types::prefetch_partners(ctx, g.rows.iter()).await?;
+        .await
+        .map_err(internal)?;
+        let mut seats = Vec::with_capacity(g.rows.len());
+        let g = g.map(|(p, seat)| {
+            seats.extend(seat.map(|t| (t.id, t)));
+            p
+        });
+        loaders(ctx).territory.feed_many(seats).await;
+        super::types::prefetch_partner_parents(ctx, g.rows.iter()).await?;
         Ok(PartnerConnection::from_group(ctx, g, Partner))
     }
 

@@ -112,11 +112,7 @@ where
     E: Scoped + Send + Sync + 'static,
     E::Model: HasId + crate::storage::decode::Positional + Clone + Send + Sync,
 {
-    if !loaders(ctx).caching {
-        return Ok(());
-    }
-    let look = ctx.look_ahead();
-    if !(look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()) {
+    if !selects(ctx, field) {
         return Ok(());
     }
     let ids: HashSet<i64> = ids.flatten().collect();
@@ -127,6 +123,18 @@ where
     Ok(())
 }
 
+/// Whether the client selected `field` on the nodes of the connection being
+/// resolved (under `nodes` or `edges { node }`), in a request whose by-id
+/// loaders keep what they load (a query's; prefetching is pointless
+/// otherwise).
+pub fn selects(ctx: &Context<'_>, field: &str) -> bool {
+    if !loaders(ctx).caching {
+        return false;
+    }
+    let look = ctx.look_ahead();
+    look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()
+}
+
 /// The references a page of partners' client selected: seats and parents.
 pub async fn prefetch_partners<'m>(
     ctx: &Context<'_>,
@@ -134,7 +142,15 @@ pub async fn prefetch_partners<'m>(
 ) -> Result<()> {
     let l = loaders(ctx);
     prefetch(ctx, "seat", &l.territory, rows.clone().map(|p| p.territory_id)).await?;
-    prefetch(ctx, "parent", &l.partner, rows.map(|p| p.parent_id)).await
+    prefetch_partner_parents(ctx, rows).await
+}
+
+/// The parents of a page of partners, when selected (its seats came with it).
+pub async fn prefetch_partner_parents<'m>(
+    ctx: &Context<'_>,
+    rows: impl Iterator<Item = &'m partner::Model> + Clone,
+) -> Result<()> {
+    prefetch(ctx, "parent", &loaders(ctx).partner, rows.map(|p| p.parent_id)).await
 }
 
 /// The references of a page of networks: territories and parent networks.
