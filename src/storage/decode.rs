@@ -65,6 +65,12 @@ pub struct Columns {
 }
 
 impl Columns {
+    /// The positions of a statement's records, from its first row; `None`
+    /// when it returned no row.
+    pub fn of(rows: &[QueryResult], target_prefix: Option<&str>) -> Result<Option<Columns>, DbErr> {
+        rows.first().map(|r| Columns::find(r, target_prefix)).transpose()
+    }
+
     /// The positions in `row` of `id` and of `{target_prefix}id`.
     pub fn find(row: &QueryResult, target_prefix: Option<&str>) -> Result<Columns, DbErr> {
         let names = row.column_names();

@@ -210,15 +210,7 @@ where
     let backend = db.get_database_backend();
     let mut q = q.into_query();
     if let Some(t) = &target {
-        let tt = || Alias::new(&t.table);
-        q.join(
-            JoinType::LeftJoin,
-            tt(),
-            Expr::col((tt(), Alias::new(&t.id))).equals((Alias::new(&table), Alias::new(&t.key))),
-        );
-        for c in &t.columns {
-            q.expr_as(Expr::col((tt(), Alias::new(c))), Alias::new(format!("{TARGET}{c}")));
-        }
+        t.join_onto(&mut q, JoinType::LeftJoin, &table);
     }
     let mut stmt = backend.build(&q);
     match (limit, start - 1) {
@@ -230,8 +222,7 @@ where
     }
     let found = db.query_all_raw(stmt).await?;
     let mut rows = Vec::with_capacity(found.len());
-    if let Some(first) = found.first() {
-        let at = Columns::find(first, target.as_ref().map(|_| TARGET))?;
+    if let Some(at) = Columns::of(&found, target.as_ref().map(|_| TARGET))? {
         for row in &found {
             rows.push(decode(row, at)?);
         }
@@ -325,7 +316,23 @@ impl Target {
         }
     }
 
-    /// `, "t"."c" AS "t_c"…` and ` INNER JOIN "t" ON …` over the page `w`.
+    /// Joins the target onto `q`, where `from` holds its key, and selects
+    /// its columns under the [`TARGET`] prefix.
+    fn join_onto(&self, q: &mut SelectStatement, kind: JoinType, from: &str) {
+        let tt = || Alias::new(&self.table);
+        q.join(
+            kind,
+            tt(),
+            Expr::col((tt(), Alias::new(&self.id))).equals((Alias::new(from), Alias::new(&self.key))),
+        );
+        for c in &self.columns {
+            q.expr_as(Expr::col((tt(), Alias::new(c))), Alias::new(format!("{TARGET}{c}")));
+        }
+    }
+
+    /// `, "t"."c" AS "t_c"…` and ` INNER JOIN "t" ON …` over the page `w`
+    /// (the same as [`Target::join_onto`], as text for a statement written
+    /// by hand).
     fn sql(&self) -> (String, String) {
         let t = &self.table;
         let columns = self
@@ -482,22 +489,13 @@ where
         .order_by((w(), Alias::new("w_key")), Order::Asc)
         .order_by((w(), Alias::new("w_rn")), Order::Asc);
     if let Some(t) = &target {
-        let tt = || Alias::new(&t.table);
-        outer.join(
-            JoinType::InnerJoin,
-            tt(),
-            Expr::col((tt(), Alias::new(&t.id))).equals((w(), Alias::new(&t.key))),
-        );
-        for c in &t.columns {
-            outer.expr_as(Expr::col((tt(), Alias::new(c))), Alias::new(format!("{TARGET}{c}")));
-        }
+        t.join_onto(&mut outer, JoinType::InnerJoin, "w");
     }
 
     let mut out: HashMap<i64, Group<R>> = HashMap::new();
     let rows = db.query_all(&outer).await?;
-    let at = match rows.first() {
-        Some(r) => Columns::find(r, target.as_ref().map(|_| TARGET))?,
-        None => return Ok(out),
+    let Some(at) = Columns::of(&rows, target.as_ref().map(|_| TARGET))? else {
+        return Ok(out);
     };
     for row in rows {
         let parent: i64 = row.try_get("", "w_key")?;
@@ -576,9 +574,8 @@ where
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values.0))
         .await?;
-    let at = match rows.first() {
-        Some(r) => Columns::find(r, target.as_ref().map(|_| TARGET))?,
-        None => return Ok(out),
+    let Some(at) = Columns::of(&rows, target.as_ref().map(|_| TARGET))? else {
+        return Ok(out);
     };
     for row in rows {
         let parent: i64 = row.try_get("", "w_key")?;

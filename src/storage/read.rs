@@ -263,10 +263,10 @@ where
     };
     let select = scope.select::<E>().filter(keep);
     let rows = db.query_all(&select.into_query()).await?;
-    let Some(first) = rows.first() else {
+    let Some(at) = Columns::of(&rows, None)? else {
         return Ok(HashMap::new());
     };
-    let at = Columns::find(first, None)?.row;
+    let at = at.row;
     rows.iter()
         .map(|row| {
             let m = E::Model::decode_at(row, at)?;

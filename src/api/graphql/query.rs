@@ -51,17 +51,24 @@ fn db<'a>(ctx: &'a Context<'_>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
 }
 
+/// The rows of `E` the viewer sees that `cond` keeps.
+fn filtered<E: Scoped>(ctx: &Context<'_>, cond: Option<Condition>) -> Select<E> {
+    let q = scoped::<E>(ctx);
+    match cond {
+        Some(c) => q.filter(c),
+        None => q,
+    }
+}
+
 /// One page of a root list, filtered and sorted in SQL.
 async fn root<E>(ctx: &Context<'_>, cond: Option<Condition>, sort: Vec<Sort>, slice: Slice) -> Result<Group<E::Model>>
 where
     E: Scoped,
     E::Model: crate::storage::decode::Positional + Send + Sync,
 {
-    let mut q = scoped::<E>(ctx);
-    if let Some(c) = cond {
-        q = q.filter(c);
-    }
-    list::root(db(ctx), q, &sort, slice).await.map_err(internal)
+    list::root(db(ctx), filtered::<E>(ctx, cond), &sort, slice)
+        .await
+        .map_err(internal)
 }
 
 async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
@@ -133,13 +140,9 @@ impl RecordQuery {
         }
         // The seats come in the page's statement and wait in the territory
         // loader's cache for each partner's `seat`.
-        let mut q = scoped::<partner::Entity>(ctx);
-        if let Some(c) = cond {
-            q = q.filter(c);
-        }
         let g = list::root_joined::<partner::Entity, territory::Entity, _>(
             db(ctx),
-            q,
+            filtered(ctx, cond),
             partner::Column::TerritoryId,
             &sort,
             slice,
