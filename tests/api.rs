@@ -31,11 +31,18 @@ impl Api {
         }
     }
 
-    /// The whole response, errors included.
+    /// The whole response, errors included. A query gets a query's
+    /// loaders, as over HTTP (they keep their lookups, and pages read the
+    /// columns their selection needs), a mutation a mutation's.
     async fn raw(&self, query: &str, vars: Value) -> Value {
+        let loaders = if query.trim_start().starts_with("mutation") {
+            Loaders::new(&self.db, &Scope::All)
+        } else {
+            Loaders::caching(&self.db, &Scope::All)
+        };
         let req = Request::new(query)
             .variables(async_graphql::Variables::from_json(vars))
-            .data(Loaders::new(&self.db, &Scope::All))
+            .data(loaders)
             .data(Scope::All);
         serde_json::to_value(maillage::api::graphql::execute(&self.schema, req).await).unwrap()
     }
@@ -864,4 +871,169 @@ async fn a_page_of_partners_and_their_seats_is_one_statement() {
     assert_eq!(nodes.len(), 40);
     assert!(nodes.iter().filter(|p| !p["seat"].is_null()).count() > 20, "{r}");
     assert_eq!(count.load(Ordering::SeqCst), 1, "statements for a page and its seats");
+}
+
+/// The selection of a field of type `ty`, for asking it alone: a leaf as
+/// itself, an object by its `__typename` (null or not tells a missing
+/// reference), a connection by its size. `None` for a field that needs
+/// arguments.
+fn probe(field: &Value) -> Option<String> {
+    if field["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["type"]["kind"] == "NON_NULL" && a["defaultValue"].is_null())
+    {
+        return None;
+    }
+    let mut ty = &field["type"];
+    while ty["kind"] == "NON_NULL" || ty["kind"] == "LIST" {
+        ty = &ty["ofType"];
+    }
+    let name = field["name"].as_str().unwrap();
+    let type_name = ty["name"].as_str().unwrap();
+    Some(match ty["kind"].as_str().unwrap() {
+        "SCALAR" | "ENUM" => name.to_owned(),
+        _ if type_name.ends_with("Connection") => format!("{name} {{ totalCount }}"),
+        _ => format!("{name} {{ __typename }}"),
+    })
+}
+
+/// A query's pages read only the columns their selection needs
+/// (`api::graphql::columns`), the others' fields holding placeholders.
+/// Every field of every node type over a table, asked alone through each
+/// kind of page (root, nested, link, a root page joined to its seats),
+/// answers as it does from whole rows (a mutation's loaders read whole
+/// rows): a field listed with too few columns would answer a placeholder.
+#[tokio::test]
+async fn every_field_answers_as_from_whole_rows() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let pages: &[(&str, &[&str])] = &[
+        (
+            "Partner",
+            &[
+                "partners(first: 100) { nodes { F } }",
+                "partners(first: 60, orderBy: [{ field: NAME }]) { nodes { seat { id } F } }",
+                "networks(first: 10) { nodes { members(first: 20) { edges { node { F } } } } }",
+                "territories(first: 40) { nodes { partnersBased(first: 10) { nodes { F } } } }",
+                "partners(first: 40) { nodes { relationsOut(first: 5) { edges { node { F } } } } }",
+            ],
+        ),
+        (
+            "Territory",
+            &[
+                "territories(first: 100) { nodes { F } }",
+                "partners(first: 50) { nodes { territoriesServed(first: 10) { nodes { F } } } }",
+                "territories(first: 20) { nodes { children(first: 10) { edges { node { F } } } } }",
+            ],
+        ),
+        (
+            "Contact",
+            &[
+                "contacts(first: 100) { nodes { F } }",
+                "partners(first: 100) { nodes { contacts(first: 5) { nodes { F } } } }",
+            ],
+        ),
+        (
+            "Network",
+            &[
+                "networks(first: 100) { nodes { F } }",
+                "partners(first: 100) { nodes { networks(first: 5) { edges { node { F } } } } }",
+            ],
+        ),
+        (
+            "Action",
+            &[
+                "actions(first: 100) { nodes { F } }",
+                "partners(first: 100) { nodes { actions(first: 5) { edges { node { F } } } } }",
+                "networks(first: 30) { nodes { actions(first: 5) { nodes { F } } } }",
+            ],
+        ),
+    ];
+    let run = |query: String, caching: bool| {
+        let (db, schema) = (api.db.clone(), api.schema.clone());
+        async move {
+            let loaders = if caching {
+                Loaders::caching(&db, &Scope::All)
+            } else {
+                Loaders::new(&db, &Scope::All)
+            };
+            let req = Request::new(query.clone()).data(loaders).data(Scope::All);
+            let r = serde_json::to_value(maillage::api::graphql::execute(&schema, req).await).unwrap();
+            assert!(r.get("errors").is_none(), "{query}\n{r}");
+            r
+        }
+    };
+    let mut probed = 0;
+    for (ty, paths) in pages {
+        let d = api
+            .q(
+                "query($t: String!) { __type(name: $t) { fields { name
+                   args { type { kind } defaultValue }
+                   type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }",
+                json!({ "t": ty }),
+            )
+            .await;
+        let fields = d["__type"]["fields"].as_array().unwrap();
+        assert!(fields.len() > 8, "{ty}: {d}");
+        for field in fields {
+            let Some(sel) = probe(field) else { continue };
+            let query = format!(
+                "{{ {} }}",
+                paths
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| format!("p{i}: {}", p.replace('F', &sel)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let whole = run(query.clone(), false).await;
+            let narrow = run(query.clone(), true).await;
+            assert_eq!(whole, narrow, "{ty}.{}: {query}", field["name"]);
+            probed += 1;
+        }
+    }
+    assert!(probed > 60, "{probed} fields probed");
+}
+
+/// A page's statement selects the columns its selection needs, not every
+/// column of the table.
+#[tokio::test]
+async fn a_page_reads_the_columns_its_selection_needs() {
+    let t = TestDb::with_demo().await;
+    let statements = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut db = maillage::storage::connect(&t.url).await.unwrap();
+    let s = statements.clone();
+    db.set_metric_callback(move |i| s.lock().unwrap().push(i.statement.sql.clone()));
+    let schema = schema(Some(db.clone()), ApiConfig::default());
+    let run = |query: &'static str| {
+        let (db, schema, statements) = (db.clone(), schema.clone(), statements.clone());
+        async move {
+            statements.lock().unwrap().clear();
+            let req = Request::new(query)
+                .data(Loaders::caching(&db, &Scope::All))
+                .data(Scope::All);
+            let r = serde_json::to_value(maillage::api::graphql::execute(&schema, req).await).unwrap();
+            assert!(r.get("errors").is_none(), "{r}");
+            statements.lock().unwrap().join("\n")
+        }
+    };
+    let names = run("{ partners(first: 5) { nodes { name } } }").await;
+    assert!(names.contains("\"name\""), "{names}");
+    assert!(
+        !names.contains("\"description\"") && !names.contains("\"siret\""),
+        "{names}"
+    );
+    let described = run("{ partners(first: 5) { nodes { name description } } }").await;
+    assert!(
+        described.contains("\"description\"") && !described.contains("\"siret\""),
+        "{described}"
+    );
+    // The targets of a link page: the actions of partners, titles only.
+    let titles = run("{ partners(first: 5) { nodes { actions(first: 2) { edges { role node { title } } } } } }").await;
+    assert!(
+        titles.contains("\"title\"") && !titles.contains("\"budget_cents\""),
+        "{titles}"
+    );
 }

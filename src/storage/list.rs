@@ -14,11 +14,11 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
-    PrimaryKeyToColumn, QueryOrder, QueryResult, QueryTrait, Select, Statement,
+    PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
 };
 
 use super::Result;
-use super::decode::{Columns, Positional};
+use super::decode::{Columns, Positional, Projection};
 
 /// Which positions of an ordered list a page holds, in Relay terms: after
 /// position `after` (0 = from the start), before position `before`, then
@@ -111,17 +111,31 @@ fn table_of<E: EntityTrait>() -> String {
 
 /// A page of a root list: `COUNT(*)` only when the total is needed (asked
 /// for, `slice.count`, or to find the last rows), then `LIMIT/OFFSET` over
-/// the ordered rows.
-pub async fn root<E, C>(db: &C, select: Select<E>, sort: &[Sort], slice: Slice) -> Result<Group<E::Model>>
+/// the ordered rows, each read with the columns of `projection`.
+pub async fn root<E, C>(
+    db: &C,
+    select: Select<E>,
+    sort: &[Sort],
+    slice: Slice,
+    projection: Projection,
+) -> Result<Group<E::Model>>
 where
     E: EntityTrait,
     E::Model: Positional + Send + Sync,
     C: ConnectionTrait,
 {
-    root_rows(db, select, sort, slice, None, |row, at| {
-        Ok(E::Model::decode_at(row, at.row)?)
+    root_rows(db, project(select, projection), sort, slice, None, |row, at| {
+        Ok(E::Model::decode_projected(row, at.row, projection)?)
     })
     .await
+}
+
+/// `select` reading only the columns of `projection` (and the id).
+fn project<E: EntityTrait>(select: Select<E>, projection: Projection) -> Select<E> {
+    if projection.is_all::<E>() {
+        return select;
+    }
+    select.select_only().columns(projection.columns::<E>())
 }
 
 /// [`root`] with, for each row, the record of `T` its column `key` points at
@@ -137,6 +151,7 @@ pub async fn root_joined<E, T, C>(
     key: E::Column,
     sort: &[Sort],
     slice: Slice,
+    projection: Projection,
 ) -> Result<Group<(E::Model, Option<T::Model>)>>
 where
     E: EntityTrait,
@@ -145,15 +160,17 @@ where
     T::Model: Positional,
     C: ConnectionTrait,
 {
-    let target = Target::of::<T>(key);
+    // The target is read whole: it goes to a loader's cache, which others
+    // read for any selection.
+    let target = Target::of::<T>(key, Projection::ALL);
     assert_ne!(target.table, table_of::<E>(), "a table is not joined to itself here");
-    root_rows(db, select, sort, slice, Some(target), |row, at| {
+    root_rows(db, project(select, projection), sort, slice, Some(target), |row, at| {
         let t = at.target.expect("the target is joined");
         let seat = match row.try_get_by_index::<Option<i64>>(t)? {
             Some(_) => Some(T::Model::decode_at(row, t)?),
             None => None,
         };
-        Ok((E::Model::decode_at(row, at.row)?, seat))
+        Ok((E::Model::decode_projected(row, at.row, projection)?, seat))
     })
     .await
 }
@@ -259,7 +276,9 @@ pub enum Parent {
 /// The same slice of a list for each of many parents, in one statement.
 /// `select` must already keep only what the viewer may see (and the
 /// filter); `parent` says which parent each row belongs to (for
-/// [`Parent::Column`], the rows of `parents` are kept here).
+/// [`Parent::Column`], the rows of `parents` are kept here); each row is
+/// read with the columns of `projection`.
+#[allow(clippy::too_many_arguments)]
 pub async fn nested<E, C>(
     db: &C,
     select: Select<E>,
@@ -267,6 +286,7 @@ pub async fn nested<E, C>(
     parents: &[i64],
     sort: &[Sort],
     slice: Slice,
+    projection: Projection,
 ) -> Result<HashMap<i64, Group<E::Model>>>
 where
     E: EntityTrait,
@@ -276,14 +296,14 @@ where
     let table = table_of::<E>();
     nested_rows(
         db,
-        select.into_query(),
+        project(select, projection).into_query(),
         &table,
         None,
         parent,
         parents,
         sort,
         slice,
-        |row, at| Ok(E::Model::decode_at(row, at.row)?),
+        |row, at| Ok(E::Model::decode_projected(row, at.row, projection)?),
     )
     .await
 }
@@ -302,7 +322,8 @@ struct Target {
 }
 
 impl Target {
-    fn of<T: EntityTrait>(key: impl ColumnTrait) -> Target {
+    /// The target `T` that `key` points at, read with the columns of `projection`.
+    fn of<T: EntityTrait>(key: impl ColumnTrait, projection: Projection) -> Target {
         Target {
             table: table_of::<T>(),
             id: T::PrimaryKey::iter()
@@ -312,7 +333,7 @@ impl Target {
                 .as_str()
                 .to_owned(),
             key: key.as_str().to_owned(),
-            columns: T::Column::iter().map(|c| c.as_str().to_owned()).collect(),
+            columns: projection.columns::<T>().map(|c| c.as_str().to_owned()).collect(),
         }
     }
 
@@ -353,6 +374,8 @@ impl Target {
 /// to `T`) read in the same statement: an edge and its node come together,
 /// where a second statement by id cost a round trip, a batch and a copy of
 /// every node. `select` must keep only links whose target the viewer sees.
+/// The links are read whole, their targets with the columns of `projection`.
+#[allow(clippy::too_many_arguments)]
 pub async fn nested_linked<L, T, C>(
     db: &C,
     select: Select<L>,
@@ -361,6 +384,7 @@ pub async fn nested_linked<L, T, C>(
     parents: &[i64],
     sort: &[Sort],
     slice: Slice,
+    projection: Projection,
 ) -> Result<HashMap<i64, Group<(L::Model, T::Model)>>>
 where
     L: EntityTrait,
@@ -370,7 +394,7 @@ where
     T::Model: Positional,
 {
     let table = table_of::<L>();
-    let join = Target::of::<T>(target);
+    let join = Target::of::<T>(target, projection);
     nested_rows(
         db,
         select.into_query(),
@@ -382,7 +406,10 @@ where
         slice,
         |row, at| {
             let target = at.target.expect("a link statement joins its target");
-            Ok((L::Model::decode_at(row, at.row)?, T::Model::decode_at(row, target)?))
+            Ok((
+                L::Model::decode_at(row, at.row)?,
+                T::Model::decode_projected(row, target, projection)?,
+            ))
         },
     )
     .await

@@ -138,6 +138,7 @@ impl AuditQuery {
             audit::Entity::find().filter(cond),
             &sort,
             slice(ctx, first, after, last, before)?,
+            crate::storage::decode::Projection::ALL,
         )
         .await
         .map_err(internal)?;

@@ -20,15 +20,16 @@ use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_graphql::futures_util::future::BoxFuture;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{DatabaseConnection, EntityTrait, Select};
 
+use super::columns::NodeColumns;
 use crate::storage::StorageError;
-use crate::storage::decode::Positional;
+use crate::storage::decode::{Positional, Projection};
 use crate::storage::entity::*;
 use crate::storage::list::{self, Group, Parent, Slice, Sort};
 use crate::storage::read::{self, HasId, Scope, Scoped};
@@ -73,6 +74,9 @@ pub struct NestedQuery<E: EntityTrait> {
     pub build: BuildNested<E>,
     pub sort: Vec<Sort>,
     pub slice: Slice,
+    /// The columns read of each listed row (of each link's target, for a
+    /// `LinkLoader`): what the field's selection needs.
+    pub projection: Projection,
 }
 
 /// A parent and the page request it wants.
@@ -105,6 +109,20 @@ impl<E: EntityTrait> Hash for NestedKey<E> {
     }
 }
 
+/// A loader of pages, and the table its nodes come from (what a page's
+/// selection narrows: `columns::of_page`).
+pub trait Pages {
+    type Node: NodeColumns;
+}
+
+impl<E: NodeColumns> Pages for NestedLoader<E> {
+    type Node = E;
+}
+
+impl<L: EntityTrait, T: NodeColumns> Pages for LinkLoader<L, T> {
+    type Node = T;
+}
+
 /// Pages of nested connections over one table.
 pub struct NestedLoader<E: EntityTrait> {
     db: DatabaseConnection,
@@ -123,7 +141,7 @@ where
         let db = &self.db;
         load_pages(keys, |q, parents| async move {
             let (select, parent) = (q.build)(&parents);
-            list::nested(db, select, parent, &parents, &q.sort, q.slice).await
+            list::nested(db, select, parent, &parents, &q.sort, q.slice, q.projection).await
         })
         .await
     }
@@ -153,7 +171,7 @@ where
         let (db, target) = (&self.db, self.target);
         load_pages(keys, |q, parents| async move {
             let (select, parent) = (q.build)(&parents);
-            list::nested_linked::<L, T, _>(db, select, target, parent, &parents, &q.sort, q.slice).await
+            list::nested_linked::<L, T, _>(db, select, target, parent, &parents, &q.sort, q.slice, q.projection).await
         })
         .await
     }
@@ -209,10 +227,11 @@ macro_rules! loaders {
     ) => {
         /// Every loader of one request.
         pub struct Loaders {
-            /// Bumped each time a resolver reaches for a loader (see [`settle`]).
-            activity: Arc<AtomicU64>,
+            /// What the request's resolvers and batches are doing (see [`settle`]).
+            activity: Arc<Activity>,
             /// Whether the by-id loaders keep what they loaded, so that a
-            /// list can fetch its references in one call ([`Loaders::caching`]).
+            /// list can fetch its references in one call, and pages read
+            /// only the columns their selection needs ([`Loaders::caching`]).
             pub caching: bool,
             /// Partner degrees (`Partner.degree`).
             pub degree: DataLoader<super::stats::DegreeLoader>,
@@ -233,20 +252,26 @@ macro_rules! loaders {
             }
 
             /// Loaders whose by-id lookups are kept for the request (a
-            /// query's: it sees one state of the data anyway).
+            /// query's: it sees one state of the data anyway), and whose
+            /// pages read the columns their selection needs
+            /// (`columns::of_page`; a mutation's read whole rows, as
+            /// written).
             pub fn caching(db: &DatabaseConnection, scope: &Scope) -> Self {
                 Self::build(db, scope, true)
             }
 
             fn build(db: &DatabaseConnection, scope: &Scope, caching: bool) -> Self {
-                let activity = Arc::new(AtomicU64::new(0));
+                let activity = Arc::new(Activity::default());
                 let spawn = {
                     let activity = activity.clone();
                     move |batch: BoxFuture<'static, ()>| {
-                        let activity = activity.clone();
+                        // Begun when its first key is queued, by the field
+                        // that last touched the loaders.
+                        let pending = Activity::begin(&activity);
                         tokio::spawn(async move {
-                            settle(&activity).await;
-                            batch.await
+                            settle(&pending.0, pending.2).await;
+                            batch.await;
+                            drop(pending);
                         })
                     }
                 };
@@ -283,36 +308,106 @@ macro_rules! loaders {
                 loaders
             }
 
-            /// The loaders, noting that a resolver is about to queue keys.
-            pub fn touch(&self) -> &Self {
-                self.activity.fetch_add(1, AtomicOrdering::Relaxed);
+            /// The loaders, noting that a resolver is about to queue keys,
+            /// and the depth of its field in the query (`settle`).
+            pub fn touch(&self, depth: usize) -> &Self {
+                self.activity.touches.fetch_add(1, AtomicOrdering::Relaxed);
+                self.activity.depth.store(depth, AtomicOrdering::Relaxed);
                 self
             }
         }
     };
 }
 
-/// Waits until the request stops reaching for loaders, before a batch takes
-/// its keys. This is what batches a level: the loaders' own timer (1 ms by
-/// default) is set to zero, since it only added a sleep of one to two
-/// milliseconds to every level of every request (a tenth of the latency of
-/// a small query under load).
+/// What a request's resolvers and loader batches are doing.
+#[derive(Default)]
+struct Activity {
+    /// Bumped each time a resolver reaches for a loader.
+    touches: AtomicU64,
+    /// The depth of the field that last reached for a loader: a batch
+    /// begins within the resolver that queues its first key.
+    depth: std::sync::atomic::AtomicUsize,
+    /// How many batches were begun.
+    begun: AtomicU64,
+    /// The batches begun and not through: their numbers and depths.
+    pending: std::sync::Mutex<Vec<(u64, usize)>>,
+    /// Told each time a batch is through.
+    done: tokio::sync::Notify,
+}
+
+impl Activity {
+    /// Numbers a new batch, pending until the guard is dropped (its
+    /// statement through, or the request dropped).
+    fn begin(this: &Arc<Activity>) -> Pending {
+        let n = this.begun.fetch_add(1, AtomicOrdering::SeqCst);
+        let depth = this.depth.load(AtomicOrdering::Relaxed);
+        this.pending.lock().expect("pending batches").push((n, depth));
+        Pending(this.clone(), n, depth)
+    }
+
+    /// Whether a batch begun by a shallower field than `depth` is pending.
+    fn waits_for(&self, depth: usize) -> bool {
+        self.pending
+            .lock()
+            .expect("pending batches")
+            .iter()
+            .any(|&(_, d)| d < depth)
+    }
+}
+
+/// A batch begun (its number and depth), until dropped.
+struct Pending(Arc<Activity>, u64, usize);
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0
+            .pending
+            .lock()
+            .expect("pending batches")
+            .retain(|&(n, _)| n != self.1);
+        self.0.done.notify_waiters();
+    }
+}
+
+/// Waits until the request stops reaching for loaders, and until the
+/// batches begun by shallower fields are through, before a batch (begun at
+/// `depth`) takes its keys. This is what batches a level: the
+/// loaders' own timer (1 ms by default) is set to zero, since it only added
+/// a sleep of one to two milliseconds to every level of every request (a
+/// tenth of the latency of a small query under load).
 ///
 /// A DataLoader batches the keys queued within a short delay of the first
 /// one. On a large level (thousands of parents) the resolvers take longer
 /// than that to queue theirs, so one level would cost several statements,
 /// more as the data grows. Waiting until the resolvers have been quiet for a
-/// few scheduler turns makes a level one statement whatever its size; the
-/// cap keeps a busy server from holding a batch back for long.
-async fn settle(activity: &AtomicU64) {
-    let deadline = Instant::now() + Duration::from_millis(100);
-    let mut seen = activity.load(AtomicOrdering::Relaxed);
+/// few scheduler turns makes a level one statement whatever its size. And
+/// some parents of a level may be held by a batch of a shallower field (a
+/// page's references, fetched before its rows resolve further, for the
+/// pages that point at any; the others run ahead): their keys come when it
+/// is through, so a batch waits for the shallower batches pending, never
+/// for deeper ones or ones as deep (no cycle; the lists of a level stay
+/// side by side). The cap keeps a busy server from holding a batch back
+/// for long.
+async fn settle(activity: &Activity, depth: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(100);
+    let mut seen = activity.touches.load(AtomicOrdering::Relaxed);
     loop {
+        let done = activity.done.notified();
+        tokio::pin!(done);
+        // Registered before looking, so that no batch ends unseen.
+        done.as_mut().enable();
+        if activity.waits_for(depth) {
+            if tokio::time::timeout_at(deadline, done).await.is_err() {
+                return;
+            }
+            seen = activity.touches.load(AtomicOrdering::Relaxed);
+            continue;
+        }
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
-        let now = activity.load(AtomicOrdering::Relaxed);
-        if now == seen || Instant::now() > deadline {
+        let now = activity.touches.load(AtomicOrdering::Relaxed);
+        if (now == seen && !activity.waits_for(depth)) || tokio::time::Instant::now() > deadline {
             return;
         }
         seen = now;

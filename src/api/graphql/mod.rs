@@ -1,6 +1,7 @@
 //! The GraphQL schema: types over the storage models, root fields, loaders.
 
 mod audit;
+mod columns;
 mod connection;
 mod error;
 mod filters;

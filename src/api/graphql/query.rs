@@ -63,10 +63,11 @@ fn filtered<E: Scoped>(ctx: &Context<'_>, cond: Option<Condition>) -> Select<E> 
 /// One page of a root list, filtered and sorted in SQL.
 async fn root<E>(ctx: &Context<'_>, cond: Option<Condition>, sort: Vec<Sort>, slice: Slice) -> Result<Group<E::Model>>
 where
-    E: Scoped,
+    E: Scoped + super::columns::NodeColumns,
     E::Model: crate::storage::decode::Positional + Send + Sync,
 {
-    list::root(db(ctx), filtered::<E>(ctx, cond), &sort, slice)
+    let projection = super::columns::of_page::<E>(ctx);
+    list::root(db(ctx), filtered::<E>(ctx, cond), &sort, slice, projection)
         .await
         .map_err(internal)
 }
@@ -146,6 +147,7 @@ impl RecordQuery {
             partner::Column::TerritoryId,
             &sort,
             slice,
+            super::columns::of_page::<partner::Entity>(ctx),
         )
         .await
         .map_err(internal)?;

@@ -13,11 +13,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
+use super::columns;
 use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info, slice};
 use super::error::internal;
 use super::filters::*;
 use super::ids::{Kind, encode};
-use super::loaders::{ById, LoadError, Loaders, NestedKey, NestedQuery};
+use super::loaders::{ById, LoadError, Loaders, NestedKey, NestedQuery, Pages};
 use super::scalars::Date;
 use super::stats::LinkKind;
 use crate::model::*;
@@ -28,7 +29,13 @@ use crate::storage::read::{HasId, Scope, Scoped};
 /// The request's loaders. Every load goes through here, which lets the
 /// loaders tell when a level of the query has queued all its keys.
 pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
-    ctx.data_unchecked::<Loaders>().touch()
+    let mut depth = 0;
+    let mut node = ctx.path_node.as_ref();
+    while let Some(n) = node {
+        depth += 1;
+        node = n.parent;
+    }
+    ctx.data_unchecked::<Loaders>().touch(depth)
 }
 
 /// A contact's personal field, for a viewer allowed to read it (a request
@@ -77,7 +84,7 @@ async fn nested_page<E, V, L>(
 ) -> Result<Group<V>>
 where
     E: EntityTrait + Send + Sync + 'static,
-    L: Loader<NestedKey<E>, Value = Group<V>, Error = LoadError>,
+    L: Loader<NestedKey<E>, Value = Group<V>, Error = LoadError> + Pages,
     V: Clone + Send + Sync + 'static,
 {
     let query = Arc::new(NestedQuery {
@@ -89,6 +96,7 @@ where
         build: Box::new(build),
         sort,
         slice,
+        projection: columns::of_page::<L::Node>(ctx),
     });
     Ok(loader
         .load_one(NestedKey { parent, query })
@@ -117,7 +125,7 @@ where
     }
     let ids: HashSet<i64> = ids.flatten().collect();
     if !ids.is_empty() {
-        loaders(ctx).touch();
+        loaders(ctx);
         loader.load_many(ids).await.map_err(internal)?;
     }
     Ok(())

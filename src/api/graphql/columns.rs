@@ -1,0 +1,141 @@
+//! Which columns a page reads: those the fields its client selected need.
+//!
+//! A page of partners that shows their names has no use for their
+//! descriptions, e-mails and timestamps, and reading every column of every
+//! row was most of what PostgreSQL sent and the server decoded for a page
+//! (operation (b) of the load benchmark: 2 500 rows, each partner's and
+//! action's description among them). Each node type over a table lists, per
+//! field, the columns its resolver reads ([`NodeColumns`]); a page reads the
+//! union over its selection (`storage::decode::Projection`), and the fields
+//! of the columns it leaves hold placeholders no selected field reads.
+//!
+//! A field missing from its type's list reads whole rows (a new field is
+//! right before it is listed, only slower); a field listed with too few
+//! columns would answer a placeholder, which
+//! `tests/api.rs::every_field_answers_as_from_whole_rows` catches: it asks
+//! every field of every node type alone, through root, nested and link
+//! pages, and compares the answers with whole-row reads.
+//!
+//! Only pages are narrowed. Lookups by id fill the loaders' caches, which
+//! any later selection reads, so they read whole rows.
+
+use std::sync::OnceLock;
+
+use async_graphql::{Context, SelectionField};
+use sea_orm::EntityTrait;
+
+use super::types::loaders;
+use crate::storage::decode::Projection;
+use crate::storage::entity::*;
+
+/// A table whose rows a GraphQL node type shows, with what each of that
+/// type's fields reads.
+pub trait NodeColumns: EntityTrait {
+    /// Each field (its GraphQL name) and the columns it reads besides the id.
+    fn fields() -> &'static [(&'static str, Projection)];
+}
+
+/// The columns a page of `E` read for the connection being resolved needs:
+/// the union over the fields selected under `nodes` and `edges { node }`
+/// (fragments included). Whole rows for a mutation's loaders (see
+/// `Loaders::caching`).
+pub fn of_page<E: NodeColumns>(ctx: &Context<'_>) -> Projection {
+    // A table whose type lists no field is read whole: link records, also
+    // read by resolvers that are not connections (`Action.lead`).
+    if !loaders(ctx).caching || E::fields().is_empty() {
+        return Projection::ALL;
+    }
+    let mut p = Projection::ID;
+    for f in ctx.field().selection_set() {
+        match f.name() {
+            "nodes" => p = p.union(of_node::<E>(f)),
+            "edges" => {
+                for e in f.selection_set().filter(|e| e.name() == "node") {
+                    p = p.union(of_node::<E>(e));
+                }
+            }
+            _ => {}
+        }
+    }
+    p
+}
+
+/// The columns the selection of one node field needs.
+fn of_node<E: NodeColumns>(node: SelectionField<'_>) -> Projection {
+    let fields = E::fields();
+    let mut p = Projection::ID;
+    for f in node.selection_set() {
+        match fields.iter().find(|(name, _)| *name == f.name()) {
+            Some((_, needs)) => p = p.union(*needs),
+            None if f.name() == "__typename" => {}
+            // Not listed: read whole rows.
+            None => return Projection::ALL,
+        }
+    }
+    p
+}
+
+macro_rules! node_columns {
+    ($($e:ident { $($field:literal: [$($c:ident),*]),* $(,)? })*) => {$(
+        impl NodeColumns for $e::Entity {
+            fn fields() -> &'static [(&'static str, Projection)] {
+                static FIELDS: OnceLock<Vec<(&'static str, Projection)>> = OnceLock::new();
+                FIELDS.get_or_init(|| {
+                    vec![$(($field, Projection::of::<$e::Entity>(&[$($e::Column::$c),*]))),*]
+                })
+            }
+        }
+    )*};
+}
+
+// What each resolver of `types.rs` reads of `self.0`. Fields that read the
+// id alone (nested connections, degrees) list no column.
+node_columns! {
+    territory {
+        "id": [], "ref": [Ref], "kind": [Kind], "code": [Code], "name": [Name],
+        "population": [Population], "lat": [Lat], "lon": [Lon],
+        "createdAt": [CreatedAt], "updatedAt": [UpdatedAt], "version": [Version],
+        "parent": [ParentId], "ancestors": [], "children": [], "descendants": [],
+        "partnersBased": [], "partnersServing": [], "actions": [], "networks": [],
+    }
+    partner {
+        "id": [], "ref": [Ref], "name": [Name], "kind": [Kind], "dataInclusionTypology": [Kind],
+        "siret": [Siret], "website": [Website], "email": [Email], "phone": [Phone],
+        "description": [Description], "createdAt": [CreatedAt], "updatedAt": [UpdatedAt],
+        "version": [Version], "degree": [], "seat": [TerritoryId], "parent": [ParentId],
+        "children": [], "territoriesServed": [], "contacts": [], "networks": [], "actions": [],
+        "relationsOut": [], "relationsIn": [],
+    }
+    contact {
+        "id": [], "ref": [Ref], "fullName": [FullName], "roleTitle": [RoleTitle],
+        "email": [Email], "phone": [Phone], "createdAt": [CreatedAt], "updatedAt": [UpdatedAt],
+        "version": [Version], "partner": [PartnerId],
+    }
+    network {
+        "id": [], "ref": [Ref], "name": [Name], "kind": [Kind], "visibility": [Visibility, Kind],
+        "startedOn": [StartedOn], "endedOn": [EndedOn], "description": [Description],
+        "createdAt": [CreatedAt], "updatedAt": [UpdatedAt], "version": [Version],
+        "territory": [TerritoryId], "parent": [ParentId], "children": [], "members": [],
+        "actions": [],
+    }
+    action {
+        "id": [], "ref": [Ref], "title": [Title], "theme": [Theme], "status": [Status],
+        "visibility": [Visibility, NetworkId], "startedOn": [StartedOn], "endedOn": [EndedOn],
+        "budget": [BudgetCents], "beneficiaries": [Beneficiaries], "description": [Description],
+        "createdAt": [CreatedAt], "updatedAt": [UpdatedAt], "version": [Version],
+        "network": [NetworkId], "lead": [], "participants": [], "territories": [],
+    }
+}
+
+// Link records are narrow and shown with their edges: read whole.
+macro_rules! whole_rows {
+    ($($e:ident),*) => {$(
+        impl NodeColumns for $e::Entity {
+            fn fields() -> &'static [(&'static str, Projection)] {
+                &[]
+            }
+        }
+    )*};
+}
+
+whole_rows!(membership, action_partner, relation);
