@@ -44,7 +44,7 @@ impl PageInfo {
 }
 
 pub fn cursor(position: u64) -> String {
-    B64.encode(format!("o:{position}"))
+    super::ids::prefixed("o", itoa::Buffer::new().format(position))
 }
 
 fn decode_cursor(arg: &str, c: &str) -> Result<u64> {

@@ -48,7 +48,22 @@ impl Kind {
 }
 
 pub fn encode(kind: Kind, id: i64) -> ID {
-    ID(B64.encode(format!("{}:{id}", kind.prefix())))
+    ID(prefixed(kind.prefix(), itoa::Buffer::new().format(id)))
+}
+
+/// base64url(`{prefix}:{number}`), built on the stack and encoded into one
+/// allocation: every node of an answer has an id (and every edge asked
+/// for one, a cursor), where `format!` then `encode` cost two allocations
+/// and the formatting machinery each (4 % of operation (b)'s server time).
+pub(super) fn prefixed(prefix: &str, number: &str) -> String {
+    let mut raw = [0u8; 64];
+    let len = prefix.len() + 1 + number.len();
+    raw[..prefix.len()].copy_from_slice(prefix.as_bytes());
+    raw[prefix.len()] = b':';
+    raw[prefix.len() + 1..len].copy_from_slice(number.as_bytes());
+    let mut out = String::with_capacity(len.div_ceil(3) * 4);
+    B64.encode_string(&raw[..len], &mut out);
+    out
 }
 
 /// Decodes a global id; `None` for anything malformed.
@@ -88,5 +103,16 @@ mod tests {
         }
         assert_eq!(decode("nonsense"), None);
         assert!(expect(Kind::Network, "x", &encode(Kind::Partner, 1)).is_err());
+    }
+
+    #[test]
+    fn ids_are_base64url_of_prefix_colon_number() {
+        for k in Kind::ALL {
+            for n in [0, 7, 914, -3, i64::MAX, i64::MIN] {
+                assert_eq!(encode(k, n).0, B64.encode(format!("{}:{n}", k.prefix())));
+            }
+        }
+        assert_eq!(encode(Kind::Partner, 914).as_str(), "UGFydG5lcjo5MTQ");
+        assert_eq!(super::super::connection::cursor(50), "bzo1MA");
     }
 }

@@ -134,10 +134,10 @@ where
     E: EntityTrait + Send + Sync + 'static,
     E::Model: Clone + Send + Sync + Positional,
 {
-    type Value = Group<E::Model>;
+    type Value = Arc<Group<E::Model>>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[NestedKey<E>]) -> Result<HashMap<NestedKey<E>, Group<E::Model>>, LoadError> {
+    async fn load(&self, keys: &[NestedKey<E>]) -> Result<HashMap<NestedKey<E>, Self::Value>, LoadError> {
         let db = &self.db;
         load_pages(keys, |q, parents| async move {
             let (select, parent) = (q.build)(&parents);
@@ -164,7 +164,7 @@ where
     L::Model: Clone + Send + Sync + Positional,
     T::Model: Clone + Send + Sync + Positional,
 {
-    type Value = Group<(L::Model, T::Model)>;
+    type Value = Arc<Group<(L::Model, T::Model)>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[NestedKey<L>]) -> Result<HashMap<NestedKey<L>, Self::Value>, LoadError> {
@@ -178,8 +178,13 @@ where
 }
 
 /// Answers a batch of page requests: `read` once per distinct request, for
-/// all its parents; a parent without rows gets an empty page.
-async fn load_pages<E, V, R, F>(keys: &[NestedKey<E>], read: R) -> Result<HashMap<NestedKey<E>, Group<V>>, LoadError>
+/// all its parents; a parent without rows gets an empty page. Pages are
+/// shared, not copied: the DataLoader hands each waiting resolver a clone
+/// of its value, which for a page of rows was a copy of every row.
+async fn load_pages<E, V, R, F>(
+    keys: &[NestedKey<E>],
+    read: R,
+) -> Result<HashMap<NestedKey<E>, Arc<Group<V>>>, LoadError>
 where
     E: EntityTrait,
     R: Fn(Arc<NestedQuery<E>>, Vec<i64>) -> F,
@@ -195,7 +200,7 @@ where
                     parent: p,
                     query: q.clone(),
                 },
-                g,
+                Arc::new(g),
             );
         }
     }

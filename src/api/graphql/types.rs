@@ -84,7 +84,7 @@ async fn nested_page<E, V, L>(
 ) -> Result<Group<V>>
 where
     E: EntityTrait + Send + Sync + 'static,
-    L: Loader<NestedKey<E>, Value = Group<V>, Error = LoadError> + Pages,
+    L: Loader<NestedKey<E>, Value = Arc<Group<V>>, Error = LoadError> + Pages,
     V: Clone + Send + Sync + 'static,
 {
     let query = Arc::new(NestedQuery {
@@ -98,11 +98,13 @@ where
         slice,
         projection: columns::of_page::<L::Node>(ctx),
     });
+    // The loader's own copy is gone once it has answered: the page is
+    // unwrapped, not copied.
     Ok(loader
         .load_one(NestedKey { parent, query })
         .await
         .map_err(internal)?
-        .unwrap_or_else(|| empty_group(slice)))
+        .map_or_else(|| empty_group(slice), Arc::unwrap_or_clone))
 }
 
 /// Loads in one call the records a page's rows point at through `field`,
