@@ -924,6 +924,7 @@ async fn every_field_answers_as_from_whole_rows() {
             "Territory",
             &[
                 "territories(first: 100) { nodes { F } }",
+                "partners(first: 60, orderBy: [{ field: NAME }]) { nodes { seat { F } } edges { node { seat { id } } } }",
                 "partners(first: 50) { nodes { territoriesServed(first: 10) { nodes { F } } } }",
                 "territories(first: 20) { nodes { children(first: 10) { edges { node { F } } } } }",
             ],

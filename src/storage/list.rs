@@ -144,7 +144,8 @@ fn project<E: EntityTrait>(select: Select<E>, projection: Projection) -> Select<
 /// the seats by id were a second one and a loader batch. `T` must be
 /// another table than `E`, one the viewer sees whole
 /// ([`Scoped::sees_all`](super::read::Scoped::sees_all): its rows need no
-/// visibility check).
+/// visibility check). The rows of `E` are read with the columns of
+/// `projection`, the targets with those of `target_projection`.
 pub async fn root_joined<E, T, C>(
     db: &C,
     select: Select<E>,
@@ -152,6 +153,7 @@ pub async fn root_joined<E, T, C>(
     sort: &[Sort],
     slice: Slice,
     projection: Projection,
+    target_projection: Projection,
 ) -> Result<Group<(E::Model, Option<T::Model>)>>
 where
     E: EntityTrait,
@@ -160,14 +162,12 @@ where
     T::Model: Positional,
     C: ConnectionTrait,
 {
-    // The target is read whole: it goes to a loader's cache, which others
-    // read for any selection.
-    let target = Target::of::<T>(key, Projection::ALL);
+    let target = Target::of::<T>(key, target_projection);
     assert_ne!(target.table, table_of::<E>(), "a table is not joined to itself here");
     root_rows(db, project(select, projection), sort, slice, Some(target), |row, at| {
         let t = at.target.expect("the target is joined");
         let seat = match row.try_get_by_index::<Option<i64>>(t)? {
-            Some(_) => Some(T::Model::decode_at(row, t)?),
+            Some(_) => Some(T::Model::decode_projected(row, t, target_projection)?),
             None => None,
         };
         Ok((E::Model::decode_projected(row, at.row, projection)?, seat))

@@ -16,8 +16,9 @@
 //! every field of every node type alone, through root, nested and link
 //! pages, and compares the answers with whole-row reads.
 //!
-//! Only pages are narrowed. Lookups by id fill the loaders' caches, which
-//! any later selection reads, so they read whole rows.
+//! Only pages are narrowed (and the seats a page of partners joins, kept
+//! with their partners). Lookups by id fill the loaders' caches, which any
+//! later selection reads, so they read whole rows.
 
 use std::sync::OnceLock;
 
@@ -54,6 +55,33 @@ pub fn of_page<E: NodeColumns>(ctx: &Context<'_>) -> Projection {
                     p = p.union(of_node::<E>(e));
                 }
             }
+            _ => {}
+        }
+    }
+    p
+}
+
+/// The columns of `E` that the connection being resolved needs for the
+/// reference `field` of its nodes (a page of partners and the `seat` it
+/// joins): the union over every selection of `field` under `nodes` and
+/// `edges { node }`.
+pub fn of_reference<E: NodeColumns>(ctx: &Context<'_>, field: &str) -> Projection {
+    if !loaders(ctx).caching {
+        return Projection::ALL;
+    }
+    let mut p = Projection::ID;
+    let mut references = |node: SelectionField<'_>| {
+        for r in node.selection_set().filter(|r| r.name() == field) {
+            p = p.union(of_node::<E>(r));
+        }
+    };
+    for f in ctx.field().selection_set() {
+        match f.name() {
+            "nodes" => references(f),
+            "edges" => f
+                .selection_set()
+                .filter(|e| e.name() == "node")
+                .for_each(&mut references),
             _ => {}
         }
     }

@@ -129,7 +129,7 @@ impl GraphNode {
             .load_one(self.node.id)
             .await
             .map_err(internal)?
-            .map(Partner))
+            .map(Partner::from))
     }
     /// The partner's external id.
     #[graphql(name = "ref")]
@@ -310,7 +310,7 @@ impl MapNode {
             .load_one(self.partner_id)
             .await
             .map_err(internal)?
-            .map(Partner))
+            .map(Partner::from))
     }
 }
 
@@ -370,7 +370,7 @@ impl PartnerScores {
             .load_one(self.partner_id)
             .await
             .map_err(internal)?
-            .map(Partner))
+            .map(Partner::from))
     }
 }
 

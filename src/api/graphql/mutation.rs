@@ -157,7 +157,7 @@ macro_rules! record_payload {
             fn from(r: Result<Change, Vec<UserError>>) -> Self {
                 match r {
                     Ok(c) => match c.record() {
-                        Record::$variant(m) => $name { $field: Some($ty(m.clone())), user_errors: vec![] },
+                        Record::$variant(m) => $name { $field: Some($ty::from(m.clone())), user_errors: vec![] },
                         other => unreachable!("{} got {other:?}", stringify!($name)),
                     },
                     Err(user_errors) => $name { $field: None, user_errors },
@@ -234,7 +234,7 @@ macro_rules! link_payload {
                 };
                 let l = loaders(ctx);
                 Ok($name {
-                    $a: l.$a_loader.load_one(a).await.map_err(internal)?.map($aty),
+                    $a: l.$a_loader.load_one(a).await.map_err(internal)?.map($aty::from),
                     territory: l.territory.load_one(t).await.map_err(internal)?.map(Territory),
                     user_errors: vec![],
                 })

@@ -83,7 +83,7 @@ async fn node(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
                 .load_one(id)
                 .await
                 .map_err(internal)?
-                .map(|m| Node::$v($v(m)))
+                .map(|m| Node::$v($v::from(m)))
         };
     }
     Ok(match kind {
@@ -137,10 +137,10 @@ impl RecordQuery {
         if !(super::types::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
             let g = root::<partner::Entity>(ctx, cond, sort, slice).await?;
             super::types::prefetch_partners(ctx, g.rows.iter()).await?;
-            return Ok(PartnerConnection::from_group(ctx, g, Partner));
+            return Ok(PartnerConnection::from_group(ctx, g, Partner::from));
         }
-        // The seats come in the page's statement and wait in the territory
-        // loader's cache for each partner's `seat`.
+        // The seats come in the page's statement, with the columns the
+        // page's `seat` selections need, and stay with their partners.
         let g = list::root_joined::<partner::Entity, territory::Entity, _>(
             db(ctx),
             filtered(ctx, cond),
@@ -148,17 +148,14 @@ impl RecordQuery {
             &sort,
             slice,
             super::columns::of_page::<partner::Entity>(ctx),
+            super::columns::of_reference::<territory::Entity>(ctx, "seat"),
         )
         .await
         .map_err(internal)?;
-        let mut seats = Vec::with_capacity(g.rows.len());
-        let g = g.map(|(p, seat)| {
-            seats.extend(seat.map(|t| (t.id, t)));
-            p
-        });
-        loaders(ctx).territory.feed_many(seats).await;
-        super::types::prefetch_partner_parents(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner))
+        super::types::prefetch_partner_parents(ctx, g.rows.iter().map(|(p, _)| p)).await?;
+        Ok(PartnerConnection::from_group(ctx, g, |(p, seat)| {
+            Partner(p, Seat::Joined(seat.map(|t| Box::new(Territory(t)))))
+        }))
     }
 
     /// Networks and instances. Without `orderBy`, in creation order.
@@ -273,7 +270,7 @@ impl RecordQuery {
             (None, Some(s)) => scoped::<partner::Entity>(ctx).filter(partner::Column::Siret.eq(s)),
             _ => return Err(bad_input("give exactly one of `ref` and `siret`")),
         };
-        one(ctx, q).await.map(|m| m.map(Partner))
+        one(ctx, q).await.map(|m| m.map(Partner::from))
     }
 
     /// A network by its external id.

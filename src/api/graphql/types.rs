@@ -198,7 +198,7 @@ pub async fn prefetch_territories<'m>(
 }
 
 macro_rules! reference {
-    ($ctx:expr, $loader:ident, $id:expr, $ty:ident) => {
+    ($ctx:expr, $loader:ident, $id:expr, $ty:expr) => {
         match $id {
             Some(id) => Ok(loaders($ctx).$loader.load_one(id).await.map_err(internal)?.map($ty)),
             None => Ok(None),
@@ -404,7 +404,7 @@ impl Territory {
         )
         .await?;
         prefetch_partners(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner::from))
     }
     /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -446,7 +446,7 @@ impl Territory {
         )
         .await?;
         prefetch_partners(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner::from))
     }
     /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -574,7 +574,46 @@ fn within_pairs(ids: &[i64], descendants: bool, table: &str, territory_col: &str
 /// Département, State services, police and justice, schools, social
 /// landlords, prevention clubs, associations…).
 #[derive(Clone)]
-pub struct Partner(pub partner::Model);
+pub struct Partner(pub partner::Model, pub Seat);
+
+/// Where a partner's `seat` comes from.
+#[derive(Clone, Default)]
+pub enum Seat {
+    /// From the territory loader, by id.
+    #[default]
+    ById,
+    /// Read with the partner, by its page's statement (`query.rs`,
+    /// `partners`), with the columns the page's `seat` selections need:
+    /// kept here, with the partner, not in a cache other selections read.
+    Joined(Option<Box<Territory>>),
+}
+
+impl From<partner::Model> for Partner {
+    fn from(m: partner::Model) -> Self {
+        Partner(m, Seat::ById)
+    }
+}
+
+/// Each record type from its model (a partner's seat then comes by id).
+macro_rules! from_model {
+    ($($t:ident: $m:ident),*) => {$(
+        impl From<$m::Model> for $t {
+            fn from(m: $m::Model) -> Self {
+                $t(m)
+            }
+        }
+    )*};
+}
+
+from_model!(
+    Territory: territory,
+    Contact: contact,
+    Network: network,
+    Membership: membership,
+    Action: action,
+    Participation: action_partner,
+    PartnerRelation: relation
+);
 
 node_connection!(PartnerConnection, PartnerEdge, Partner, "partner");
 
@@ -658,11 +697,14 @@ impl Partner {
     }
     /// The territory where it is based (its seat).
     async fn seat(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
+        if let Seat::Joined(t) = &self.1 {
+            return Ok(t.as_deref().cloned());
+        }
         reference!(ctx, territory, self.0.territory_id, Territory)
     }
     /// The organisation it belongs to (a local agency's head office, a department's service's council).
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        reference!(ctx, partner, self.0.parent_id, Partner)
+        reference!(ctx, partner, self.0.parent_id, Partner::from)
     }
     /// Organisations that belong to it.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -694,7 +736,7 @@ impl Partner {
         )
         .await?;
         prefetch_partners(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner))
+        Ok(PartnerConnection::from_group(ctx, g, Partner::from))
     }
     /// The territories it declares serving.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -993,7 +1035,7 @@ async fn relations(
     prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
     Ok(link_page(g, |(m, p)| PartnerRelationEdge {
         position: 0,
-        node: Partner(p),
+        node: Partner::from(p),
         kind: m.kind,
         since: date(m.since),
         until: date(m.until),
@@ -1057,7 +1099,7 @@ impl Contact {
     }
     /// The partner this person works for.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        reference!(ctx, partner, Some(self.0.partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.partner_id), Partner::from)
     }
 }
 
@@ -1212,7 +1254,7 @@ impl Network {
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| NetworkMemberEdge {
             position: 0,
-            node: Partner(p),
+            node: Partner::from(p),
             role: m.role,
             since: date(m.since),
             until: date(m.until),
@@ -1292,7 +1334,7 @@ impl Membership {
     }
     /// The member.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        reference!(ctx, partner, Some(self.0.partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.partner_id), Partner::from)
     }
     /// The network.
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
@@ -1419,7 +1461,7 @@ impl Action {
             },
         )
         .await?;
-        reference!(ctx, partner, g.rows.first().map(|p| p.partner_id), Partner)
+        reference!(ctx, partner, g.rows.first().map(|p| p.partner_id), Partner::from)
     }
     /// The partners taking part, with their role and contribution.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -1463,7 +1505,7 @@ impl Action {
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| ActionParticipantEdge {
             position: 0,
-            node: Partner(p),
+            node: Partner::from(p),
             role: m.role,
             contribution: euros(m.contribution_cents),
             participation: Participation(m),
@@ -1543,7 +1585,7 @@ impl Participation {
     }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        reference!(ctx, partner, Some(self.0.partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.partner_id), Partner::from)
     }
     /// The action.
     async fn action(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
@@ -1606,11 +1648,11 @@ impl PartnerRelation {
     }
     /// The partner that declares the relation.
     async fn from(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        reference!(ctx, partner, Some(self.0.from_partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.from_partner_id), Partner::from)
     }
     /// The partner it is declared to.
     async fn to(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
-        reference!(ctx, partner, Some(self.0.to_partner_id), Partner)
+        reference!(ctx, partner, Some(self.0.to_partner_id), Partner::from)
     }
 }
 

@@ -43,7 +43,12 @@ impl Viewer {
         let Some(id) = self.0.partner_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx).partner.load_one(id).await.map_err(internal)?.map(Partner))
+        Ok(loaders(ctx)
+            .partner
+            .load_one(id)
+            .await
+            .map_err(internal)?
+            .map(Partner::from))
     }
 
     /// Whether it may run mutations (create, update, delete records).
