@@ -25,7 +25,7 @@ use std::sync::OnceLock;
 use async_graphql::{Context, SelectionField};
 use sea_orm::EntityTrait;
 
-use super::types::loaders;
+use super::loaders::Loaders;
 use crate::storage::decode::Projection;
 use crate::storage::entity::*;
 
@@ -43,21 +43,11 @@ pub trait NodeColumns: EntityTrait {
 pub fn of_page<E: NodeColumns>(ctx: &Context<'_>) -> Projection {
     // A table whose type lists no field is read whole: link records, also
     // read by resolvers that are not connections (`Action.lead`).
-    if !loaders(ctx).caching || E::fields().is_empty() {
+    if !narrows(ctx) || E::fields().is_empty() {
         return Projection::ALL;
     }
     let mut p = Projection::ID;
-    for f in ctx.field().selection_set() {
-        match f.name() {
-            "nodes" => p = p.union(of_node::<E>(f)),
-            "edges" => {
-                for e in f.selection_set().filter(|e| e.name() == "node") {
-                    p = p.union(of_node::<E>(e));
-                }
-            }
-            _ => {}
-        }
-    }
+    for_each_node(ctx, |node| p = p.union(of_node::<E>(node)));
     p
 }
 
@@ -66,26 +56,34 @@ pub fn of_page<E: NodeColumns>(ctx: &Context<'_>) -> Projection {
 /// joins): the union over every selection of `field` under `nodes` and
 /// `edges { node }`.
 pub fn of_reference<E: NodeColumns>(ctx: &Context<'_>, field: &str) -> Projection {
-    if !loaders(ctx).caching {
+    if !narrows(ctx) {
         return Projection::ALL;
     }
     let mut p = Projection::ID;
-    let mut references = |node: SelectionField<'_>| {
+    for_each_node(ctx, |node| {
         for r in node.selection_set().filter(|r| r.name() == field) {
             p = p.union(of_node::<E>(r));
         }
-    };
-    for f in ctx.field().selection_set() {
-        match f.name() {
-            "nodes" => references(f),
-            "edges" => f
-                .selection_set()
-                .filter(|e| e.name() == "node")
-                .for_each(&mut references),
+    });
+    p
+}
+
+/// Whether the request's pages are narrowed: a query's loaders
+/// (`Loaders::caching`), not a mutation's.
+fn narrows(ctx: &Context<'_>) -> bool {
+    ctx.data_unchecked::<Loaders>().caching
+}
+
+/// Calls `f` with each selection of the nodes of the connection being
+/// resolved: `nodes` and `edges { node }`, under every alias.
+fn for_each_node<'a>(ctx: &'a Context<'_>, mut f: impl FnMut(SelectionField<'a>)) {
+    for s in ctx.field().selection_set() {
+        match s.name() {
+            "nodes" => f(s),
+            "edges" => s.selection_set().filter(|e| e.name() == "node").for_each(&mut f),
             _ => {}
         }
     }
-    p
 }
 
 /// The columns the selection of one node field needs.

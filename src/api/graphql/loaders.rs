@@ -274,7 +274,7 @@ macro_rules! loaders {
                         // that last touched the loaders.
                         let pending = Activity::begin(&activity);
                         tokio::spawn(async move {
-                            settle(&pending.0, pending.2).await;
+                            settle(&pending).await;
                             batch.await;
                             drop(pending);
                         })
@@ -347,7 +347,11 @@ impl Activity {
         let n = this.begun.fetch_add(1, AtomicOrdering::SeqCst);
         let depth = this.depth.load(AtomicOrdering::Relaxed);
         this.pending.lock().expect("pending batches").push((n, depth));
-        Pending(this.clone(), n, depth)
+        Pending {
+            activity: this.clone(),
+            number: n,
+            depth,
+        }
     }
 
     /// Whether a batch begun by a shallower field than `depth` is pending.
@@ -360,23 +364,28 @@ impl Activity {
     }
 }
 
-/// A batch begun (its number and depth), until dropped.
-struct Pending(Arc<Activity>, u64, usize);
+/// A batch begun, pending until dropped.
+struct Pending {
+    activity: Arc<Activity>,
+    number: u64,
+    /// The depth of the field that queued its first key.
+    depth: usize,
+}
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        self.0
+        self.activity
             .pending
             .lock()
             .expect("pending batches")
-            .retain(|&(n, _)| n != self.1);
-        self.0.done.notify_waiters();
+            .retain(|&(n, _)| n != self.number);
+        self.activity.done.notify_waiters();
     }
 }
 
 /// Waits until the request stops reaching for loaders, and until the
-/// batches begun by shallower fields are through, before a batch (begun at
-/// `depth`) takes its keys. This is what batches a level: the
+/// batches begun by shallower fields are through, before a batch takes its
+/// keys. This is what batches a level: the
 /// loaders' own timer (1 ms by default) is set to zero, since it only added
 /// a sleep of one to two milliseconds to every level of every request (a
 /// tenth of the latency of a small query under load).
@@ -393,7 +402,8 @@ impl Drop for Pending {
 /// for deeper ones or ones as deep (no cycle; the lists of a level stay
 /// side by side). The cap keeps a busy server from holding a batch back
 /// for long.
-async fn settle(activity: &Activity, depth: usize) {
+async fn settle(batch: &Pending) {
+    let (activity, depth) = (&*batch.activity, batch.depth);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(100);
     let mut seen = activity.touches.load(AtomicOrdering::Relaxed);
     loop {
