@@ -1038,3 +1038,73 @@ async fn a_page_reads_the_columns_its_selection_needs() {
         "{titles}"
     );
 }
+
+/// A page prefetches the nested pages its nodes' selection asks for
+/// (`Network.members`, `Partner.actions`, `Partner.networks`), reading
+/// their arguments from the query itself: what a node then answers must be
+/// what it answers alone (`node(id)`, which prefetches nothing), for every
+/// argument those fields take, given inline, by variable and through
+/// fragments.
+#[tokio::test]
+async fn prefetched_pages_answer_as_the_nodes_alone() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let partner = r#"
+        fragment P on Partner {
+          id
+          acts: actions(first: $n, participation: { roles: $roles }) {
+            totalCount pageInfo { hasNextPage hasPreviousPage } edges { cursor role node { id title } } }
+          ... on Partner {
+            later: actions(last: 2, filter: { themes: [YOUTH, EMPLOYMENT, EDUCATION, PARENTING] }) {
+              totalCount edges { role node { id theme } } }
+          }
+          networks(first: 3, after: "bzox", filter: { kinds: [CISPD, CLSPD, CONTRAT_DE_VILLE, THEMATIC_GROUP, YOUTH] },
+                   membership: { roles: [PILOT, MEMBER, OPERATOR] }) {
+            totalCount pageInfo { hasNextPage } edges { role node { id name } } }
+          all: networks { totalCount edges { node { id } } }
+        }"#;
+    let network = r#"
+        fragment N on Network {
+          id
+          members(first: 4, membership: { roles: [PILOT, MEMBER, FUNDER, OPERATOR] }) {
+            totalCount edges { role node { ...P } } }
+          firstTwo: members(first: 2, before: "bzoz") { edges { node { id ... on Partner { acts: actions(first: 1) { edges { node { id } } } } } } }
+        }"#;
+    let vars = json!({ "n": 3, "roles": ["LEAD", "CO_LEAD", "OPERATOR", "CONTRIBUTOR"] });
+    let page = api
+        .q(
+            &format!("query($n: Int, $roles: [ParticipationRole!]) {{ networks(first: 8) {{ edges {{ node {{ ...N }} }} }} }} {network} {partner}"),
+            vars.clone(),
+        )
+        .await;
+    let networks = page["networks"]["edges"].as_array().unwrap();
+    assert_eq!(networks.len(), 8);
+    let mut seen_actions = 0;
+    for e in networks {
+        let id = e["node"]["id"].as_str().unwrap();
+        let mut v = vars.clone();
+        v["id"] = json!(id);
+        let alone = api
+            .q(
+                &format!("query($id: ID!, $n: Int, $roles: [ParticipationRole!]) {{ node(id: $id) {{ ...N }} }} {network} {partner}"),
+                v,
+            )
+            .await;
+        assert_eq!(e["node"], alone["node"], "network {id}");
+        // Members alone too, through `node`, for the partners' pages.
+        for m in e["node"]["members"]["edges"].as_array().unwrap() {
+            let pid = m["node"]["id"].as_str().unwrap();
+            let mut v = vars.clone();
+            v["id"] = json!(pid);
+            let alone = api
+                .q(
+                    &format!("query($id: ID!, $n: Int, $roles: [ParticipationRole!]) {{ node(id: $id) {{ ...P }} }} {partner}"),
+                    v,
+                )
+                .await;
+            assert_eq!(m["node"], alone["node"], "partner {pid}");
+            seen_actions += m["node"]["acts"]["edges"].as_array().unwrap().len();
+        }
+    }
+    assert!(seen_actions > 5, "the comparison saw {seen_actions} actions");
+}

@@ -242,10 +242,10 @@ macro_rules! loaders {
             pub degree: DataLoader<super::stats::DegreeLoader>,
             $(
                 pub $by_id: DataLoader<ById<$e::Entity>, HashMapCache>,
-                pub $nested: DataLoader<NestedLoader<$e::Entity>>,
+                pub $nested: DataLoader<NestedLoader<$e::Entity>, HashMapCache>,
             )*
             $(
-                pub $link: DataLoader<LinkLoader<$l::Entity, $t::Entity>>,
+                pub $link: DataLoader<LinkLoader<$l::Entity, $t::Entity>, HashMapCache>,
             )*
         }
 
@@ -294,21 +294,26 @@ macro_rules! loaders {
                         )
                         .max_batch_size(MAX_BATCH)
                         .delay(Duration::ZERO),
-                        $nested: DataLoader::new(NestedLoader { db: db.clone(), _e: PhantomData }, spawn.clone())
+                        $nested: DataLoader::with_cache(NestedLoader { db: db.clone(), _e: PhantomData }, spawn.clone(), HashMapCache::default())
                             .max_batch_size(MAX_BATCH)
                             .delay(Duration::ZERO),
                     )*
                     $(
-                        $link: DataLoader::new(
+                        $link: DataLoader::with_cache(
                             LinkLoader { db: db.clone(), target: $l::Column::$col, _t: PhantomData },
                             spawn.clone(),
+                            HashMapCache::default(),
                         )
                         .max_batch_size(MAX_BATCH)
                         .delay(Duration::ZERO),
                     )*
                 };
                 if !caching {
-                    $( loaders.$by_id.enable_all_cache(false); )*
+                    $(
+                        loaders.$by_id.enable_all_cache(false);
+                        loaders.$nested.enable_all_cache(false);
+                    )*
+                    $( loaders.$link.enable_all_cache(false); )*
                 }
                 loaders
             }

@@ -153,6 +153,8 @@ impl RecordQuery {
         .await
         .map_err(internal)?;
         super::types::prefetch_partner_parents(ctx, g.rows.iter().map(|(p, _)| p)).await?;
+        let ids: Vec<i64> = g.rows.iter().map(|(p, _)| p.id).collect();
+        super::types::prefetch_partner_pages(ctx, &ids).await?;
         Ok(PartnerConnection::from_group(ctx, g, |(p, seat)| {
             Partner(p, Seat::Joined(seat.map(|t| Box::new(Territory(t)))))
         }))

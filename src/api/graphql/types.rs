@@ -8,7 +8,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
+use async_graphql::{Context, ID, Name, Object, Positioned, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
@@ -75,7 +76,7 @@ fn rows_of<E: Scoped>(scope: &Scope, cond: Condition) -> Select<E> {
 /// (pages of links with their targets).
 async fn nested_page<E, V, L>(
     ctx: &Context<'_>,
-    loader: &DataLoader<L>,
+    loader: &DataLoader<L, HashMapCache>,
     parent: i64,
     field: &'static str,
     sort: Vec<Sort>,
@@ -87,24 +88,165 @@ where
     L: Loader<NestedKey<E>, Value = Arc<Group<V>>, Error = LoadError> + Pages,
     V: Clone + Send + Sync + 'static,
 {
-    let query = Arc::new(NestedQuery {
+    let query = nested_query::<E, L>(ctx, field, sort, slice, build);
+    page_of(loader, parent, query).await
+}
+
+/// The page request of the nested connection field `ctx` resolves (or
+/// that a page prefetching it made a context for: [`prefetch_pages`]).
+fn nested_query<E, L>(
+    ctx: &Context<'_>,
+    field: &'static str,
+    sort: Vec<Sort>,
+    slice: Slice,
+    build: impl Fn(&[i64]) -> (Select<E>, Parent) + Send + Sync + 'static,
+) -> Arc<NestedQuery<E>>
+where
+    E: EntityTrait,
+    L: Pages,
+{
+    Arc::new(NestedQuery {
         // The field's node in the parsed document: the parents it is
         // resolved for all ask the same page (one node, one set of
         // arguments and variables), without formatting those arguments
-        // for each parent.
+        // for each parent. A page prefetching the field names it the same
+        // way, from the same node.
         sig: format!("{field}@{:p}", ctx.item),
         build: Box::new(build),
         sort,
         slice,
         projection: columns::of_page::<L::Node>(ctx),
-    });
+    })
+}
+
+/// One parent's page of `query`: a cache hit when the page that holds the
+/// parent prefetched it, else batched with its siblings'.
+async fn page_of<E, V, L>(
+    loader: &DataLoader<L, HashMapCache>,
+    parent: i64,
+    query: Arc<NestedQuery<E>>,
+) -> Result<Group<V>>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    L: Loader<NestedKey<E>, Value = Arc<Group<V>>, Error = LoadError>,
+    V: Clone + Send + Sync + 'static,
+{
+    let slice = query.slice;
     // The loader's own copy is gone once it has answered: the page is
-    // unwrapped, not copied.
+    // unwrapped, not copied (a query's loaders keep a copy: then cloned).
     Ok(loader
         .load_one(NestedKey { parent, query })
         .await
         .map_err(internal)?
         .map_or_else(|| empty_group(slice), Arc::unwrap_or_clone))
+}
+
+/// Loads, in one call for all the nodes of the page being resolved, the
+/// pages of their nested connection `field` that the client selected
+/// (under `nodes` or `edges { node }`, fragments included), so that each
+/// node's `field` is then a cache hit of the request's loaders.
+///
+/// Why: left to each node, a page of N nodes queues N keys one by one, and
+/// N resolvers wait for the batch and are woken one by one; under load
+/// that path cost more than the statement (`benches/graphql_floor.rs`, a
+/// loader at the last level of (b) nearly halves what two cores answer).
+///
+/// `request` builds the page request from the field's context (its
+/// arguments), exactly as the field's resolver does; it is given a context
+/// made for the field's node of the document, so that the request's
+/// signature is the one the resolver will look for. A request it refuses
+/// (a bad argument) is left to the resolvers, which report it at their path.
+async fn prefetch_pages<E, V, L>(
+    ctx: &Context<'_>,
+    loader: &DataLoader<L, HashMapCache>,
+    field: &str,
+    parents: &[i64],
+    request: impl Fn(&Context<'_>) -> Result<Arc<NestedQuery<E>>>,
+) -> Result<()>
+where
+    E: EntityTrait + Send + Sync + 'static,
+    L: Loader<NestedKey<E>, Value = Arc<Group<V>>, Error = LoadError>,
+    V: Clone + Send + Sync + 'static,
+{
+    if parents.is_empty() || !loaders(ctx).caching {
+        return Ok(());
+    }
+    for node in node_fields(ctx, field) {
+        let field_ctx = ctx.with_field(node);
+        let Ok(query) = request(&field_ctx) else {
+            continue;
+        };
+        // Queued as deeper than the page (its context's path is the page's
+        // and the field's): the batch then waits for the page's own
+        // references, which hold back the pages that have any, so that one
+        // statement serves every page of the level (`loaders::settle`).
+        loaders(&field_ctx);
+        loader
+            .load_many(parents.iter().map(|&parent| NestedKey {
+                parent,
+                query: query.clone(),
+            }))
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// The nodes of the query's document that select `field` on the nodes of
+/// the connection being resolved: under `nodes` and `edges { node }`,
+/// through inline fragments and fragment spreads. (async-graphql's
+/// look-ahead walks the same way but does not hand out the nodes, which
+/// name a nested page request: see [`nested_query`].)
+fn node_fields<'a>(ctx: &Context<'a>, field: &str) -> Vec<&'a Positioned<Field>> {
+    fn each<'a>(
+        fragments: &'a std::collections::HashMap<Name, Positioned<FragmentDefinition>>,
+        set: &'a SelectionSet,
+        f: &mut dyn FnMut(&'a Positioned<Field>),
+    ) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(x) => f(x),
+                Selection::InlineFragment(i) => each(fragments, &i.node.selection_set.node, f),
+                Selection::FragmentSpread(s) => {
+                    if let Some(d) = fragments.get(&s.node.fragment_name.node) {
+                        each(fragments, &d.node.selection_set.node, f)
+                    }
+                }
+            }
+        }
+    }
+    let fragments = &ctx.query_env.fragments;
+    let mut nodes = vec![];
+    each(
+        fragments,
+        &ctx.item.node.selection_set.node,
+        &mut |x| match x.node.name.node.as_str() {
+            "nodes" => nodes.push(x),
+            "edges" => each(fragments, &x.node.selection_set.node, &mut |e| {
+                if e.node.name.node == "node" {
+                    nodes.push(e)
+                }
+            }),
+            _ => {}
+        },
+    );
+    let mut out = vec![];
+    for n in nodes {
+        each(fragments, &n.node.selection_set.node, &mut |x| {
+            if x.node.name.node == field {
+                out.push(x)
+            }
+        });
+    }
+    out
+}
+
+/// An argument of the field `ctx` resolves, as its resolver gets it (for
+/// the page requests built by [`prefetch_pages`]).
+fn arg<T: async_graphql::InputType>(ctx: &Context<'_>, name: &str) -> Result<T> {
+    ctx.param_value::<T>(name, None)
+        .map(|(_, v)| v)
+        .map_err(|e| async_graphql::Error::new(e.message))
 }
 
 /// Loads in one call the records a page's rows point at through `field`,
@@ -152,7 +294,8 @@ pub async fn prefetch_partners<'m>(
 ) -> Result<()> {
     let l = loaders(ctx);
     prefetch(ctx, "seat", &l.territory, rows.clone().map(|p| p.territory_id)).await?;
-    prefetch_partner_parents(ctx, rows).await
+    prefetch_partner_parents(ctx, rows.clone()).await?;
+    prefetch_partner_pages(ctx, &distinct(rows.map(|p| p.id))).await
 }
 
 /// The parents of a page of partners, when selected (its seats came with it).
@@ -170,7 +313,14 @@ pub async fn prefetch_networks<'m>(
 ) -> Result<()> {
     let l = loaders(ctx);
     prefetch(ctx, "territory", &l.territory, rows.clone().map(|n| n.territory_id)).await?;
-    prefetch(ctx, "parent", &l.network, rows.map(|n| n.parent_id)).await
+    prefetch(ctx, "parent", &l.network, rows.clone().map(|n| n.parent_id)).await?;
+    prefetch_network_pages(ctx, &distinct(rows.map(|n| n.id))).await
+}
+
+/// Ids once each, in their first order.
+fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.filter(|id| seen.insert(*id)).collect()
 }
 
 /// The references of a page of actions: their networks.
@@ -820,32 +970,15 @@ impl Partner {
         #[graphql(desc = "Filters on the networks.")] filter: Option<NetworkFilter>,
         #[graphql(desc = "Filters on the memberships (role, dates).")] membership: Option<MembershipFilter>,
     ) -> Result<PartnerNetworkConnection> {
-        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
-        let own = membership
-            .as_ref()
-            .map(|m| m.condition())
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let s = scope.clone();
-        let g = nested_page(
-            ctx,
-            &loaders(ctx).partner_networks,
-            self.0.id,
-            "Partner.networks",
-            vec![],
-            slice(ctx, first, after, last, before)?,
-            move |_| {
-                let mut c = own.clone();
-                c = c.add(visible_ref::<network::Entity>(
-                    membership::Column::NetworkId,
-                    &s,
-                    network::Column::Id,
-                    target.clone(),
-                ));
-                (rows_of(&s, c), col("memberships", "partner_id"))
-            },
-        )
-        .await?;
+        let args = PartnerNetworksArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            membership,
+        };
+        let g = page_of(&loaders(ctx).partner_networks, self.0.id, args.query(ctx)?).await?;
         prefetch_networks(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, n)| PartnerNetworkEdge {
             position: 0,
@@ -871,30 +1004,15 @@ impl Partner {
             ParticipationFilter,
         >,
     ) -> Result<PartnerActionConnection> {
-        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
-        let own = participation
-            .as_ref()
-            .map(|m| m.condition())
-            .unwrap_or_else(Condition::all);
-        let s = scope(ctx);
-        let g = nested_page(
-            ctx,
-            &loaders(ctx).partner_actions,
-            self.0.id,
-            "Partner.actions",
-            vec![],
-            slice(ctx, first, after, last, before)?,
-            move |_| {
-                let c = own.clone().add(visible_ref::<action::Entity>(
-                    action_partner::Column::ActionId,
-                    &s,
-                    action::Column::Id,
-                    target.clone(),
-                ));
-                (rows_of(&s, c), col("action_partners", "partner_id"))
-            },
-        )
-        .await?;
+        let args = PartnerActionsArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            participation,
+        };
+        let g = page_of(&loaders(ctx).partner_actions, self.0.id, args.query(ctx)?).await?;
         prefetch_actions(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, a)| PartnerActionEdge {
             position: 0,
@@ -1227,30 +1345,15 @@ impl Network {
         #[graphql(desc = "Filters on the partners.")] filter: Option<PartnerFilter>,
         #[graphql(desc = "Filters on the memberships (role, dates).")] membership: Option<MembershipFilter>,
     ) -> Result<NetworkMemberConnection> {
-        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
-        let own = membership
-            .as_ref()
-            .map(|m| m.condition())
-            .unwrap_or_else(Condition::all);
-        let s = scope(ctx);
-        let g = nested_page(
-            ctx,
-            &loaders(ctx).network_members,
-            self.0.id,
-            "Network.members",
-            vec![],
-            slice(ctx, first, after, last, before)?,
-            move |_| {
-                let c = own.clone().add(visible_ref::<partner::Entity>(
-                    membership::Column::PartnerId,
-                    &s,
-                    partner::Column::Id,
-                    target.clone(),
-                ));
-                (rows_of(&s, c), col("memberships", "network_id"))
-            },
-        )
-        .await?;
+        let args = NetworkMembersArgs {
+            first,
+            after,
+            last,
+            before,
+            filter,
+            membership,
+        };
+        let g = page_of(&loaders(ctx).network_members, self.0.id, args.query(ctx)?).await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
         Ok(link_page(g, |(m, p)| NetworkMemberEdge {
             position: 0,
@@ -1654,6 +1757,153 @@ impl PartnerRelation {
     async fn to(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
         reference!(ctx, partner, Some(self.0.to_partner_id), Partner::from)
     }
+}
+
+// ---------------------------------------------------------------- prefetched pages
+
+/// The arguments of a nested connection field that pages of its parents
+/// prefetch ([`prefetch_pages`]): its resolver fills them from its own
+/// parameters, a page from the query (`from_ctx`), and both build the page
+/// request with `query`, so the two cannot disagree on what it means.
+macro_rules! page_args {
+    ($name:ident, $field:literal, $filter:ident: $filter_ty:ty, $own:ident: $own_ty:ty) => {
+        #[doc = concat!("The arguments of `", $field, "`.")]
+        struct $name {
+            first: Option<i32>,
+            after: Option<String>,
+            last: Option<i32>,
+            before: Option<String>,
+            $filter: Option<$filter_ty>,
+            $own: Option<$own_ty>,
+        }
+
+        impl $name {
+            /// The arguments of the field `ctx` resolves.
+            fn from_ctx(ctx: &Context<'_>) -> Result<Self> {
+                Ok($name {
+                    first: arg(ctx, "first")?,
+                    after: arg(ctx, "after")?,
+                    last: arg(ctx, "last")?,
+                    before: arg(ctx, "before")?,
+                    $filter: arg(ctx, stringify!($filter))?,
+                    $own: arg(ctx, stringify!($own))?,
+                })
+            }
+        }
+    };
+}
+
+page_args!(PartnerActionsArgs, "Partner.actions", filter: ActionFilter, participation: ParticipationFilter);
+page_args!(PartnerNetworksArgs, "Partner.networks", filter: NetworkFilter, membership: MembershipFilter);
+page_args!(NetworkMembersArgs, "Network.members", filter: PartnerFilter, membership: MembershipFilter);
+
+impl PartnerActionsArgs {
+    fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<action_partner::Entity>>> {
+        let target = self.filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = self
+            .participation
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let s = scope(ctx);
+        let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
+        Ok(nested_query::<_, PartnerActions>(
+            ctx,
+            "Partner.actions",
+            vec![],
+            slice,
+            move |_| {
+                let c = own.clone().add(visible_ref::<action::Entity>(
+                    action_partner::Column::ActionId,
+                    &s,
+                    action::Column::Id,
+                    target.clone(),
+                ));
+                (rows_of(&s, c), col("action_partners", "partner_id"))
+            },
+        ))
+    }
+}
+
+impl PartnerNetworksArgs {
+    fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<membership::Entity>>> {
+        let target = self.filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = self
+            .membership
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let s = scope(ctx);
+        let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
+        Ok(nested_query::<_, PartnerNetworks>(
+            ctx,
+            "Partner.networks",
+            vec![],
+            slice,
+            move |_| {
+                let c = own.clone().add(visible_ref::<network::Entity>(
+                    membership::Column::NetworkId,
+                    &s,
+                    network::Column::Id,
+                    target.clone(),
+                ));
+                (rows_of(&s, c), col("memberships", "partner_id"))
+            },
+        ))
+    }
+}
+
+impl NetworkMembersArgs {
+    fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<membership::Entity>>> {
+        let target = self.filter.as_ref().map(|f| f.condition()).transpose()?;
+        let own = self
+            .membership
+            .as_ref()
+            .map(|m| m.condition())
+            .unwrap_or_else(Condition::all);
+        let s = scope(ctx);
+        let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
+        Ok(nested_query::<_, NetworkMembers>(
+            ctx,
+            "Network.members",
+            vec![],
+            slice,
+            move |_| {
+                let c = own.clone().add(visible_ref::<partner::Entity>(
+                    membership::Column::PartnerId,
+                    &s,
+                    partner::Column::Id,
+                    target.clone(),
+                ));
+                (rows_of(&s, c), col("memberships", "network_id"))
+            },
+        ))
+    }
+}
+
+type PartnerActions = super::loaders::LinkLoader<action_partner::Entity, action::Entity>;
+type PartnerNetworks = super::loaders::LinkLoader<membership::Entity, network::Entity>;
+type NetworkMembers = super::loaders::LinkLoader<membership::Entity, partner::Entity>;
+
+/// The nested pages a page of partners' client selected on them.
+pub async fn prefetch_partner_pages(ctx: &Context<'_>, ids: &[i64]) -> Result<()> {
+    let l = loaders(ctx);
+    prefetch_pages(ctx, &l.partner_actions, "actions", ids, |c| {
+        PartnerActionsArgs::from_ctx(c)?.query(c)
+    })
+    .await?;
+    prefetch_pages(ctx, &l.partner_networks, "networks", ids, |c| {
+        PartnerNetworksArgs::from_ctx(c)?.query(c)
+    })
+    .await
+}
+
+/// The nested pages a page of networks' client selected on them.
+pub async fn prefetch_network_pages(ctx: &Context<'_>, ids: &[i64]) -> Result<()> {
+    prefetch_pages(ctx, &loaders(ctx).network_members, "members", ids, |c| {
+        NetworkMembersArgs::from_ctx(c)?.query(c)
+    })
+    .await
 }
 
 // ---------------------------------------------------------------- edges with data
