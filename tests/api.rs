@@ -1079,30 +1079,28 @@ async fn prefetched_pages_answer_as_the_nodes_alone() {
         .await;
     let networks = page["networks"]["edges"].as_array().unwrap();
     assert_eq!(networks.len(), 8);
+    // One node asked alone, through `node` (which prefetches nothing).
+    let alone = async |id: &str, fragments: &str| {
+        let mut v = vars.clone();
+        v["id"] = json!(id);
+        let spread = if fragments.contains("fragment N") { "N" } else { "P" };
+        let q = format!(
+            "query($id: ID!, $n: Int, $roles: [ParticipationRole!]) {{ node(id: $id) {{ ...{spread} }} }} {fragments}"
+        );
+        api.q(&q, v).await["node"].clone()
+    };
     let mut seen_actions = 0;
     for e in networks {
         let id = e["node"]["id"].as_str().unwrap();
-        let mut v = vars.clone();
-        v["id"] = json!(id);
-        let alone = api
-            .q(
-                &format!("query($id: ID!, $n: Int, $roles: [ParticipationRole!]) {{ node(id: $id) {{ ...N }} }} {network} {partner}"),
-                v,
-            )
-            .await;
-        assert_eq!(e["node"], alone["node"], "network {id}");
-        // Members alone too, through `node`, for the partners' pages.
+        assert_eq!(
+            e["node"],
+            alone(id, &format!("{network} {partner}")).await,
+            "network {id}"
+        );
+        // Members alone too, for the partners' pages.
         for m in e["node"]["members"]["edges"].as_array().unwrap() {
             let pid = m["node"]["id"].as_str().unwrap();
-            let mut v = vars.clone();
-            v["id"] = json!(pid);
-            let alone = api
-                .q(
-                    &format!("query($id: ID!, $n: Int, $roles: [ParticipationRole!]) {{ node(id: $id) {{ ...P }} }} {partner}"),
-                    v,
-                )
-                .await;
-            assert_eq!(m["node"], alone["node"], "partner {pid}");
+            assert_eq!(m["node"], alone(pid, partner).await, "partner {pid}");
             seen_actions += m["node"]["acts"]["edges"].as_array().unwrap().len();
         }
     }

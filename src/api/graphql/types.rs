@@ -19,7 +19,7 @@ use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info,
 use super::error::internal;
 use super::filters::*;
 use super::ids::{Kind, encode};
-use super::loaders::{ById, LoadError, Loaders, NestedKey, NestedQuery, Pages};
+use super::loaders::{ById, LinkLoader, LoadError, Loaders, NestedKey, NestedQuery, Pages};
 use super::scalars::Date;
 use super::stats::LinkKind;
 use crate::model::*;
@@ -1761,12 +1761,17 @@ impl PartnerRelation {
 
 // ---------------------------------------------------------------- prefetched pages
 
-/// The arguments of a nested connection field that pages of its parents
-/// prefetch ([`prefetch_pages`]): its resolver fills them from its own
-/// parameters, a page from the query (`from_ctx`), and both build the page
-/// request with `query`, so the two cannot disagree on what it means.
-macro_rules! page_args {
-    ($name:ident, $field:literal, $filter:ident: $filter_ty:ty, $own:ident: $own_ty:ty) => {
+/// The arguments of a nested connection field over a link table that pages
+/// of its parents prefetch ([`prefetch_pages`]): its resolver fills them
+/// from its own parameters, a page from the query (`from_ctx`), and both
+/// build the page request with `query`, so the two cannot disagree on what
+/// it means.
+macro_rules! link_page_args {
+    (
+        $name:ident, $field:literal,
+        $filter:ident: $filter_ty:ty, $own:ident: $own_ty:ty,
+        $l:ident -> $t:ident by $target:ident, keyed by $table:literal . $key:literal
+    ) => {
         #[doc = concat!("The arguments of `", $field, "`.")]
         struct $name {
             first: Option<i32>,
@@ -1789,101 +1794,52 @@ macro_rules! page_args {
                     $own: arg(ctx, stringify!($own))?,
                 })
             }
+
+            /// The page request, for the field `ctx` resolves.
+            fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<$l::Entity>>> {
+                let target = self.$filter.as_ref().map(|f| f.condition()).transpose()?;
+                let own = self
+                    .$own
+                    .as_ref()
+                    .map(|m| m.condition())
+                    .unwrap_or_else(Condition::all);
+                let s = scope(ctx);
+                let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
+                Ok(nested_query::<_, LinkLoader<$l::Entity, $t::Entity>>(
+                    ctx,
+                    $field,
+                    vec![],
+                    slice,
+                    move |_| {
+                        let c = own.clone().add(visible_ref::<$t::Entity>(
+                            $l::Column::$target,
+                            &s,
+                            $t::Column::Id,
+                            target.clone(),
+                        ));
+                        (rows_of(&s, c), col($table, $key))
+                    },
+                ))
+            }
         }
     };
 }
 
-page_args!(PartnerActionsArgs, "Partner.actions", filter: ActionFilter, participation: ParticipationFilter);
-page_args!(PartnerNetworksArgs, "Partner.networks", filter: NetworkFilter, membership: MembershipFilter);
-page_args!(NetworkMembersArgs, "Network.members", filter: PartnerFilter, membership: MembershipFilter);
-
-impl PartnerActionsArgs {
-    fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<action_partner::Entity>>> {
-        let target = self.filter.as_ref().map(|f| f.condition()).transpose()?;
-        let own = self
-            .participation
-            .as_ref()
-            .map(|m| m.condition())
-            .unwrap_or_else(Condition::all);
-        let s = scope(ctx);
-        let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
-        Ok(nested_query::<_, PartnerActions>(
-            ctx,
-            "Partner.actions",
-            vec![],
-            slice,
-            move |_| {
-                let c = own.clone().add(visible_ref::<action::Entity>(
-                    action_partner::Column::ActionId,
-                    &s,
-                    action::Column::Id,
-                    target.clone(),
-                ));
-                (rows_of(&s, c), col("action_partners", "partner_id"))
-            },
-        ))
-    }
-}
-
-impl PartnerNetworksArgs {
-    fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<membership::Entity>>> {
-        let target = self.filter.as_ref().map(|f| f.condition()).transpose()?;
-        let own = self
-            .membership
-            .as_ref()
-            .map(|m| m.condition())
-            .unwrap_or_else(Condition::all);
-        let s = scope(ctx);
-        let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
-        Ok(nested_query::<_, PartnerNetworks>(
-            ctx,
-            "Partner.networks",
-            vec![],
-            slice,
-            move |_| {
-                let c = own.clone().add(visible_ref::<network::Entity>(
-                    membership::Column::NetworkId,
-                    &s,
-                    network::Column::Id,
-                    target.clone(),
-                ));
-                (rows_of(&s, c), col("memberships", "partner_id"))
-            },
-        ))
-    }
-}
-
-impl NetworkMembersArgs {
-    fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<membership::Entity>>> {
-        let target = self.filter.as_ref().map(|f| f.condition()).transpose()?;
-        let own = self
-            .membership
-            .as_ref()
-            .map(|m| m.condition())
-            .unwrap_or_else(Condition::all);
-        let s = scope(ctx);
-        let slice = slice(ctx, self.first, self.after, self.last, self.before)?;
-        Ok(nested_query::<_, NetworkMembers>(
-            ctx,
-            "Network.members",
-            vec![],
-            slice,
-            move |_| {
-                let c = own.clone().add(visible_ref::<partner::Entity>(
-                    membership::Column::PartnerId,
-                    &s,
-                    partner::Column::Id,
-                    target.clone(),
-                ));
-                (rows_of(&s, c), col("memberships", "network_id"))
-            },
-        ))
-    }
-}
-
-type PartnerActions = super::loaders::LinkLoader<action_partner::Entity, action::Entity>;
-type PartnerNetworks = super::loaders::LinkLoader<membership::Entity, network::Entity>;
-type NetworkMembers = super::loaders::LinkLoader<membership::Entity, partner::Entity>;
+link_page_args!(
+    PartnerActionsArgs, "Partner.actions",
+    filter: ActionFilter, participation: ParticipationFilter,
+    action_partner -> action by ActionId, keyed by "action_partners"."partner_id"
+);
+link_page_args!(
+    PartnerNetworksArgs, "Partner.networks",
+    filter: NetworkFilter, membership: MembershipFilter,
+    membership -> network by NetworkId, keyed by "memberships"."partner_id"
+);
+link_page_args!(
+    NetworkMembersArgs, "Network.members",
+    filter: PartnerFilter, membership: MembershipFilter,
+    membership -> partner by PartnerId, keyed by "memberships"."network_id"
+);
 
 /// The nested pages a page of partners' client selected on them.
 pub async fn prefetch_partner_pages(ctx: &Context<'_>, ids: &[i64]) -> Result<()> {
