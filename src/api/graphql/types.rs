@@ -3,6 +3,14 @@
 //! Object references resolve through the request's `ById` loaders and
 //! nested connections through its `NestedLoader`s, so a level of N parents
 //! costs a fixed number of statements, whatever N.
+//!
+//! Filter arguments are boxed (`Option<Box<PartnerFilter>>`: the same
+//! GraphQL type), and loader calls are awaited boxed. async-graphql boxes
+//! the future of every field it resolves, each as large as the largest
+//! field resolver of the type, and a resolver's future holds its arguments
+//! inline: with filters of 200–360 bytes, each `id` or `title` of an
+//! `Action` took a 1.9 KB allocation, 29 MB per answer of the load
+//! benchmark's (b) (24 MB now; BENCHMARKS.md, seventh session).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -134,8 +142,7 @@ where
     let slice = query.slice;
     // The loader's own copy is gone once it has answered: the page is
     // unwrapped, not copied (a query's loaders keep a copy: then cloned).
-    Ok(loader
-        .load_one(NestedKey { parent, query })
+    Ok(Box::pin(loader.load_one(NestedKey { parent, query }))
         .await
         .map_err(internal)?
         .map_or_else(|| empty_group(slice), Arc::unwrap_or_clone))
@@ -181,13 +188,12 @@ where
         // references, which hold back the pages that have any, so that one
         // statement serves every page of the level (`loaders::settle`).
         loaders(&field_ctx);
-        loader
-            .load_many(parents.iter().map(|&parent| NestedKey {
-                parent,
-                query: query.clone(),
-            }))
-            .await
-            .map_err(internal)?;
+        Box::pin(loader.load_many(parents.iter().map(|&parent| NestedKey {
+            parent,
+            query: query.clone(),
+        })))
+        .await
+        .map_err(internal)?;
     }
     Ok(())
 }
@@ -270,7 +276,7 @@ where
     let ids: HashSet<i64> = ids.flatten().collect();
     if !ids.is_empty() {
         loaders(ctx);
-        loader.load_many(ids).await.map_err(internal)?;
+        Box::pin(loader.load_many(ids)).await.map_err(internal)?;
     }
     Ok(())
 }
@@ -350,7 +356,10 @@ pub async fn prefetch_territories<'m>(
 macro_rules! reference {
     ($ctx:expr, $loader:ident, $id:expr, $ty:expr) => {
         match $id {
-            Some(id) => Ok(loaders($ctx).$loader.load_one(id).await.map_err(internal)?.map($ty)),
+            Some(id) => Ok(Box::pin(loaders($ctx).$loader.load_one(id))
+                .await
+                .map_err(internal)?
+                .map($ty)),
             None => Ok(None),
         }
     };
@@ -461,7 +470,7 @@ impl Territory {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
         let cond = filter
@@ -493,7 +502,7 @@ impl Territory {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
         let cond = filter
@@ -530,7 +539,7 @@ impl Territory {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<PartnerConnection> {
@@ -566,7 +575,7 @@ impl Territory {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<PartnerConnection> {
@@ -608,7 +617,7 @@ impl Territory {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<ActionFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<ActionConnection> {
@@ -650,7 +659,7 @@ impl Territory {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<NetworkFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<NetworkConnection> {
@@ -838,12 +847,12 @@ impl Partner {
         )]
         via: Vec<LinkKind>,
     ) -> Result<i64> {
-        Ok(loaders(ctx)
-            .degree
-            .load_one((self.0.id, super::stats::via(&via)))
-            .await
-            .map_err(internal)?
-            .unwrap_or(0))
+        Ok(
+            Box::pin(loaders(ctx).degree.load_one((self.0.id, super::stats::via(&via))))
+                .await
+                .map_err(internal)?
+                .unwrap_or(0),
+        )
     }
     /// The territory where it is based (its seat).
     async fn seat(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
@@ -866,7 +875,7 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
     ) -> Result<PartnerConnection> {
         let cond = filter
@@ -898,7 +907,7 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
         let cond = filter
@@ -935,7 +944,7 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<ContactFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<ContactFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
     ) -> Result<ContactConnection> {
         let cond = filter
@@ -967,7 +976,7 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters on the networks.")] filter: Option<NetworkFilter>,
+        #[graphql(desc = "Filters on the networks.")] filter: Option<Box<NetworkFilter>>,
         #[graphql(desc = "Filters on the memberships (role, dates).")] membership: Option<MembershipFilter>,
     ) -> Result<PartnerNetworkConnection> {
         let args = PartnerNetworksArgs {
@@ -999,7 +1008,7 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters on the actions.")] filter: Option<ActionFilter>,
+        #[graphql(desc = "Filters on the actions.")] filter: Option<Box<ActionFilter>>,
         #[graphql(desc = "Filters on the participations (role, contribution).")] participation: Option<
             ParticipationFilter,
         >,
@@ -1032,8 +1041,8 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters on the other partner.")] filter: Option<PartnerFilter>,
-        #[graphql(desc = "Filters on the relation (kind, dates, weight).")] relation: Option<RelationFilter>,
+        #[graphql(desc = "Filters on the other partner.")] filter: Option<Box<PartnerFilter>>,
+        #[graphql(desc = "Filters on the relation (kind, dates, weight).")] relation: Option<Box<RelationFilter>>,
     ) -> Result<PartnerRelationConnection> {
         relations(
             ctx,
@@ -1055,8 +1064,8 @@ impl Partner {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters on the other partner.")] filter: Option<PartnerFilter>,
-        #[graphql(desc = "Filters on the relation (kind, dates, weight).")] relation: Option<RelationFilter>,
+        #[graphql(desc = "Filters on the other partner.")] filter: Option<Box<PartnerFilter>>,
+        #[graphql(desc = "Filters on the relation (kind, dates, weight).")] relation: Option<Box<RelationFilter>>,
     ) -> Result<PartnerRelationConnection> {
         relations(
             ctx,
@@ -1116,8 +1125,8 @@ async fn relations(
     partner: i64,
     out: bool,
     slice: Slice,
-    filter: Option<PartnerFilter>,
-    relation: Option<RelationFilter>,
+    filter: Option<Box<PartnerFilter>>,
+    relation: Option<Box<RelationFilter>>,
 ) -> Result<PartnerRelationConnection> {
     use relation::Column as R;
     let target = filter.as_ref().map(|f| f.condition()).transpose()?;
@@ -1310,7 +1319,7 @@ impl Network {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<NetworkFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
     ) -> Result<NetworkConnection> {
         let cond = filter
@@ -1342,7 +1351,7 @@ impl Network {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters on the partners.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters on the partners.")] filter: Option<Box<PartnerFilter>>,
         #[graphql(desc = "Filters on the memberships (role, dates).")] membership: Option<MembershipFilter>,
     ) -> Result<NetworkMemberConnection> {
         let args = NetworkMembersArgs {
@@ -1374,7 +1383,7 @@ impl Network {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<ActionFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
     ) -> Result<ActionConnection> {
         let cond = filter
@@ -1471,9 +1480,7 @@ impl Action {
         };
         // A network the viewer cannot see, under an action it can, is one
         // for members (an internal one would hide the action too).
-        Ok(loaders(ctx)
-            .network
-            .load_one(n)
+        Ok(Box::pin(loaders(ctx).network.load_one(n))
             .await
             .map_err(internal)?
             .map_or(Visibility::Members, |n| {
@@ -1576,7 +1583,7 @@ impl Action {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters on the partners.")] filter: Option<PartnerFilter>,
+        #[graphql(desc = "Filters on the partners.")] filter: Option<Box<PartnerFilter>>,
         #[graphql(desc = "Filters on the participations (role, contribution).")] participation: Option<
             ParticipationFilter,
         >,
@@ -1624,7 +1631,7 @@ impl Action {
         #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
         #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
         #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
+        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
         let cond = filter
@@ -1827,17 +1834,17 @@ macro_rules! link_page_args {
 
 link_page_args!(
     PartnerActionsArgs, "Partner.actions",
-    filter: ActionFilter, participation: ParticipationFilter,
+    filter: Box<ActionFilter>, participation: ParticipationFilter,
     action_partner -> action by ActionId, keyed by "action_partners"."partner_id"
 );
 link_page_args!(
     PartnerNetworksArgs, "Partner.networks",
-    filter: NetworkFilter, membership: MembershipFilter,
+    filter: Box<NetworkFilter>, membership: MembershipFilter,
     membership -> network by NetworkId, keyed by "memberships"."partner_id"
 );
 link_page_args!(
     NetworkMembersArgs, "Network.members",
-    filter: PartnerFilter, membership: MembershipFilter,
+    filter: Box<PartnerFilter>, membership: MembershipFilter,
     membership -> partner by PartnerId, keyed by "memberships"."network_id"
 );
 
