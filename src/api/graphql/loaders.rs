@@ -234,9 +234,10 @@ macro_rules! loaders {
         pub struct Loaders {
             /// What the request's resolvers and batches are doing (see [`settle`]).
             activity: Arc<Activity>,
-            /// Whether the by-id loaders keep what they loaded, so that a
-            /// list can fetch its references in one call, and pages read
-            /// only the columns their selection needs ([`Loaders::caching`]).
+            /// Whether the by-id and page loaders keep what they loaded, so
+            /// that a page can fetch its references and its nodes' nested
+            /// pages in one call, and pages read only the columns their
+            /// selection needs ([`Loaders::caching`]).
             pub caching: bool,
             /// Partner degrees (`Partner.degree`).
             pub degree: DataLoader<super::stats::DegreeLoader>,
@@ -256,8 +257,9 @@ macro_rules! loaders {
                 Self::build(db, scope, false)
             }
 
-            /// Loaders whose by-id lookups are kept for the request (a
-            /// query's: it sees one state of the data anyway), and whose
+            /// Loaders whose lookups by id and pages are kept for the
+            /// request (a query's: it sees one state of the data anyway),
+            /// and whose
             /// pages read the columns their selection needs
             /// (`columns::of_page`; a mutation's read whole rows, as
             /// written).

@@ -153,8 +153,7 @@ impl RecordQuery {
         .await
         .map_err(internal)?;
         super::types::prefetch_partner_parents(ctx, g.rows.iter().map(|(p, _)| p)).await?;
-        let ids: Vec<i64> = g.rows.iter().map(|(p, _)| p.id).collect();
-        super::types::prefetch_partner_pages(ctx, &ids).await?;
+        super::types::prefetch_partner_pages(ctx, g.rows.iter().map(|(p, _)| p.id)).await?;
         Ok(PartnerConnection::from_group(ctx, g, |(p, seat)| {
             Partner(p, Seat::Joined(seat.map(|t| Box::new(Territory(t)))))
         }))

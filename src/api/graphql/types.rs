@@ -167,7 +167,7 @@ async fn prefetch_pages<E, V, L>(
     ctx: &Context<'_>,
     loader: &DataLoader<L, HashMapCache>,
     field: &str,
-    parents: &[i64],
+    parents: impl Iterator<Item = i64>,
     request: impl Fn(&Context<'_>) -> Result<Arc<NestedQuery<E>>>,
 ) -> Result<()>
 where
@@ -175,10 +175,17 @@ where
     L: Loader<NestedKey<E>, Value = Arc<Group<V>>, Error = LoadError>,
     V: Clone + Send + Sync + 'static,
 {
-    if parents.is_empty() || !loaders(ctx).caching {
+    if !loaders(ctx).caching {
         return Ok(());
     }
-    for node in node_fields(ctx, field) {
+    let nodes = node_fields(ctx, field);
+    if nodes.is_empty() {
+        // Not selected: every page of partners or networks passes here.
+        return Ok(());
+    }
+    let mut seen = HashSet::new();
+    let parents: Vec<i64> = parents.filter(|id| seen.insert(*id)).collect();
+    for node in nodes {
         let field_ctx = ctx.with_field(node);
         let Ok(query) = request(&field_ctx) else {
             continue;
@@ -301,7 +308,7 @@ pub async fn prefetch_partners<'m>(
     let l = loaders(ctx);
     prefetch(ctx, "seat", &l.territory, rows.clone().map(|p| p.territory_id)).await?;
     prefetch_partner_parents(ctx, rows.clone()).await?;
-    prefetch_partner_pages(ctx, &distinct(rows.map(|p| p.id))).await
+    prefetch_partner_pages(ctx, rows.map(|p| p.id)).await
 }
 
 /// The parents of a page of partners, when selected (its seats came with it).
@@ -320,13 +327,7 @@ pub async fn prefetch_networks<'m>(
     let l = loaders(ctx);
     prefetch(ctx, "territory", &l.territory, rows.clone().map(|n| n.territory_id)).await?;
     prefetch(ctx, "parent", &l.network, rows.clone().map(|n| n.parent_id)).await?;
-    prefetch_network_pages(ctx, &distinct(rows.map(|n| n.id))).await
-}
-
-/// Ids once each, in their first order.
-fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut seen = HashSet::new();
-    ids.filter(|id| seen.insert(*id)).collect()
+    prefetch_network_pages(ctx, rows.map(|n| n.id)).await
 }
 
 /// The references of a page of actions: their networks.
@@ -1849,9 +1850,9 @@ link_page_args!(
 );
 
 /// The nested pages a page of partners' client selected on them.
-pub async fn prefetch_partner_pages(ctx: &Context<'_>, ids: &[i64]) -> Result<()> {
+pub async fn prefetch_partner_pages(ctx: &Context<'_>, ids: impl Iterator<Item = i64> + Clone) -> Result<()> {
     let l = loaders(ctx);
-    prefetch_pages(ctx, &l.partner_actions, "actions", ids, |c| {
+    prefetch_pages(ctx, &l.partner_actions, "actions", ids.clone(), |c| {
         PartnerActionsArgs::from_ctx(c)?.query(c)
     })
     .await?;
@@ -1862,7 +1863,7 @@ pub async fn prefetch_partner_pages(ctx: &Context<'_>, ids: &[i64]) -> Result<()
 }
 
 /// The nested pages a page of networks' client selected on them.
-pub async fn prefetch_network_pages(ctx: &Context<'_>, ids: &[i64]) -> Result<()> {
+pub async fn prefetch_network_pages(ctx: &Context<'_>, ids: impl Iterator<Item = i64>) -> Result<()> {
     prefetch_pages(ctx, &loaders(ctx).network_members, "members", ids, |c| {
         NetworkMembersArgs::from_ctx(c)?.query(c)
     })
