@@ -374,7 +374,8 @@ impl Target {
 /// to `T`) read in the same statement: an edge and its node come together,
 /// where a second statement by id cost a round trip, a batch and a copy of
 /// every node. `select` must keep only links whose target the viewer sees.
-/// The links are read whole, their targets with the columns of `projection`.
+/// The links are read with the columns of `links` (and `target`, the join's
+/// key), their targets with those of `projection`.
 #[allow(clippy::too_many_arguments)]
 pub async fn nested_linked<L, T, C>(
     db: &C,
@@ -384,6 +385,7 @@ pub async fn nested_linked<L, T, C>(
     parents: &[i64],
     sort: &[Sort],
     slice: Slice,
+    links: Projection,
     projection: Projection,
 ) -> Result<HashMap<i64, Group<(L::Model, T::Model)>>>
 where
@@ -395,9 +397,11 @@ where
 {
     let table = table_of::<L>();
     let join = Target::of::<T>(target, projection);
+    // The join reads the target's key from the page.
+    let links = links.union(Projection::of::<L>(&[target]));
     nested_rows(
         db,
-        select.into_query(),
+        project(select, links).into_query(),
         &table,
         Some(join),
         parent,
@@ -407,7 +411,7 @@ where
         |row, at| {
             let target = at.target.expect("a link statement joins its target");
             Ok((
-                L::Model::decode_at(row, at.row)?,
+                L::Model::decode_projected(row, at.row, links)?,
                 T::Model::decode_projected(row, target, projection)?,
             ))
         },
@@ -524,11 +528,12 @@ where
     let Some(at) = Columns::of(&rows, target.as_ref().map(|_| TARGET))? else {
         return Ok(out);
     };
+    let [key, rn_at, total_at, in_at] = positions(&rows[0], ["w_key", "w_rn", "w_total", "w_in"])?;
     for row in rows {
-        let parent: i64 = row.try_get("", "w_key")?;
-        let rn: i64 = row.try_get("", "w_rn")?;
-        let total: i64 = row.try_get("", "w_total")?;
-        let inside: i32 = row.try_get("", "w_in")?;
+        let parent: i64 = row.try_get_by_index(key)?;
+        let rn: i64 = row.try_get_by_index(rn_at)?;
+        let total: i64 = row.try_get_by_index(total_at)?;
+        let inside: i32 = row.try_get_by_index(in_at)?;
         let g = out.entry(parent).or_insert_with(|| Group {
             rows: vec![],
             start: slice.after + 1,
@@ -593,9 +598,12 @@ where
     let sql = format!("{sql} LIMIT {}", first + 1);
     values.0.push(parents.to_vec().into());
     let (columns, join) = target.as_ref().map(Target::sql).unwrap_or_default();
+    // No `ORDER BY`: each parent's rows are put in order here (by `w_rn`),
+    // where sorting the whole answer cost PostgreSQL a tenth of the
+    // statement (operation (b) of the load benchmark: 977 rows).
     let sql = format!(
         "SELECT \"w\".*, \"w_p\".\"k\" AS \"w_key\"{columns} FROM unnest(CAST(${} AS bigint[])) AS \"w_p\"(\"k\") \
-         CROSS JOIN LATERAL ({sql}) AS \"w\"{join} ORDER BY \"w_key\", \"w\".\"w_rn\"",
+         CROSS JOIN LATERAL ({sql}) AS \"w\"{join}",
         values.0.len()
     );
     let rows = db
@@ -604,9 +612,11 @@ where
     let Some(at) = Columns::of(&rows, target.as_ref().map(|_| TARGET))? else {
         return Ok(out);
     };
+    let [key, rn_at] = positions(&rows[0], ["w_key", "w_rn"])?;
+    let mut ranked: HashMap<i64, Vec<(i64, R)>> = HashMap::new();
     for row in rows {
-        let parent: i64 = row.try_get("", "w_key")?;
-        let rn: i64 = row.try_get("", "w_rn")?;
+        let parent: i64 = row.try_get_by_index(key)?;
+        let rn: i64 = row.try_get_by_index(rn_at)?;
         let g = out.entry(parent).or_insert_with(|| Group {
             rows: vec![],
             start: 1,
@@ -617,8 +627,28 @@ where
         if rn as u64 > first {
             g.has_next = true;
         } else {
-            g.rows.push(decode(&row, at)?);
+            ranked.entry(parent).or_default().push((rn, decode(&row, at)?));
         }
+    }
+    for (parent, mut rows) in ranked {
+        rows.sort_unstable_by_key(|(rn, _)| *rn);
+        if let Some(g) = out.get_mut(&parent) {
+            g.rows = rows.into_iter().map(|(_, r)| r).collect();
+        }
+    }
+    Ok(out)
+}
+
+/// The positions of the columns `names` in a statement's rows (the same in
+/// every row), found once per statement rather than by name in each row.
+fn positions<const N: usize>(row: &QueryResult, names: [&str; N]) -> Result<[usize; N]> {
+    let columns = row.column_names();
+    let mut out = [0; N];
+    for (o, name) in out.iter_mut().zip(names) {
+        *o = columns
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| sea_orm::DbErr::Type(format!("the statement returns no column {name:?}")))?;
     }
     Ok(out)
 }

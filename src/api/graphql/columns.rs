@@ -153,7 +153,65 @@ node_columns! {
     }
 }
 
-// Link records are narrow and shown with their edges: read whole.
+/// A link table whose rows the edges of a connection show (a membership on
+/// the edges of a network's members), with what each edge field reads.
+pub trait EdgeColumns: EntityTrait {
+    /// Each field of its edges (GraphQL name) and the link columns it reads
+    /// besides the id; the link record itself (`membership`…) reads them all.
+    fn edge_fields() -> &'static [(&'static str, Projection)];
+}
+
+/// The columns of the links of `L` that the edges of the connection being
+/// resolved need: the union over its `edges` selections (`node` and
+/// `cursor` read none). Whole rows for a mutation's loaders.
+///
+/// Why: the edges of (b) in the load benchmark show a role, and the
+/// memberships and participations they came from were read whole (dates,
+/// timestamps, version): a third of the values PostgreSQL sent for them.
+pub fn of_edges<L: EdgeColumns>(ctx: &Context<'_>) -> Projection {
+    if !narrows(ctx) {
+        return Projection::ALL;
+    }
+    let fields = L::edge_fields();
+    let mut p = Projection::ID;
+    for edges in ctx.field().selection_set().filter(|s| s.name() == "edges") {
+        for f in edges.selection_set() {
+            match fields.iter().find(|(name, _)| *name == f.name()) {
+                Some((_, needs)) => p = p.union(*needs),
+                None if matches!(f.name(), "node" | "cursor" | "__typename") => {}
+                // Not listed: read whole rows.
+                None => return Projection::ALL,
+            }
+        }
+    }
+    p
+}
+
+macro_rules! edge_columns {
+    ($($e:ident { $($field:literal: $cols:tt),* $(,)? })*) => {$(
+        impl EdgeColumns for $e::Entity {
+            fn edge_fields() -> &'static [(&'static str, Projection)] {
+                static FIELDS: OnceLock<Vec<(&'static str, Projection)>> = OnceLock::new();
+                FIELDS.get_or_init(|| vec![$(($field, edge_columns!(@cols $e $cols))),*])
+            }
+        }
+    )*};
+    (@cols $e:ident all) => { Projection::ALL };
+    (@cols $e:ident [$($c:ident),*]) => { Projection::of::<$e::Entity>(&[$($e::Column::$c),*]) };
+}
+
+// What each edge type of `types.rs` reads of its link (`link_page`'s
+// closures): the edges of memberships, participations and relations.
+edge_columns! {
+    membership { "role": [Role], "since": [Since], "until": [Until], "membership": all }
+    action_partner { "role": [Role], "contribution": [ContributionCents], "participation": all }
+    relation {
+        "kind": [Kind], "since": [Since], "until": [Until], "weight": [Weight], "relation": all,
+    }
+}
+
+// Link records as nodes (`Action.lead`, pages of memberships) are read
+// whole: they are narrow.
 macro_rules! whole_rows {
     ($($e:ident),*) => {$(
         impl NodeColumns for $e::Entity {

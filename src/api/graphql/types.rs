@@ -113,18 +113,25 @@ where
     E: EntityTrait,
     L: Pages,
 {
-    Arc::new(NestedQuery {
-        // The field's node in the parsed document: the parents it is
-        // resolved for all ask the same page (one node, one set of
-        // arguments and variables), without formatting those arguments
-        // for each parent. A page prefetching the field names it the same
-        // way, from the same node.
-        sig: format!("{field}@{:p}", ctx.item),
-        build: Box::new(build),
-        sort,
-        slice,
-        projection: columns::of_page::<L::Node>(ctx),
-    })
+    let made = ctx.data_unchecked::<Loaders>().memo(field, ctx, || {
+        Ok::<_, std::convert::Infallible>(Arc::new(NestedQuery {
+            // The field's node in the parsed document: the parents it is
+            // resolved for all ask the same page (one node, one set of
+            // arguments and variables), without formatting those arguments
+            // for each parent. A page prefetching the field names it the
+            // same way, from the same node.
+            sig: format!("{field}@{:p}", ctx.item),
+            build: Box::new(build),
+            sort,
+            slice,
+            projection: columns::of_page::<L::Node>(ctx),
+            links: L::links(ctx),
+        }))
+    });
+    match made {
+        Ok(q) => q,
+        Err(never) => match never {},
+    }
 }
 
 /// One parent's page of `query`: a cache hit when the page that holds the
@@ -269,7 +276,7 @@ fn arg<T: async_graphql::InputType>(ctx: &Context<'_>, name: &str) -> Result<T> 
 /// seats of a 50-partner page cost as much as the rest of the request.
 async fn prefetch<E>(
     ctx: &Context<'_>,
-    field: &str,
+    field: &'static str,
     loader: &DataLoader<ById<E>, HashMapCache>,
     ids: impl Iterator<Item = Option<i64>>,
 ) -> Result<()>
@@ -292,12 +299,19 @@ where
 /// resolved (under `nodes` or `edges { node }`), in a request whose by-id
 /// loaders keep what they load (a query's; prefetching is pointless
 /// otherwise).
-pub fn selects(ctx: &Context<'_>, field: &str) -> bool {
-    if !loaders(ctx).caching {
+pub fn selects(ctx: &Context<'_>, field: &'static str) -> bool {
+    let l = loaders(ctx);
+    if !l.caching {
         return false;
     }
-    let look = ctx.look_ahead();
-    look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists()
+    // Once per connection field of the query, not per parent (`Loaders::memo`).
+    let selected = l.memo(field, ctx, || {
+        let look = ctx.look_ahead();
+        Ok::<_, std::convert::Infallible>(Arc::new(
+            look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists(),
+        ))
+    });
+    matches!(selected.as_deref(), Ok(true))
 }
 
 /// The references a page of partners' client selected: seats and parents.
@@ -1803,8 +1817,14 @@ macro_rules! link_page_args {
                 })
             }
 
-            /// The page request, for the field `ctx` resolves.
+            /// The page request, for the field `ctx` resolves (made once
+            /// for all its parents: [`Loaders::memo`]).
             fn query(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<$l::Entity>>> {
+                ctx.data_unchecked::<Loaders>()
+                    .memo($field, ctx, || self.make(ctx))
+            }
+
+            fn make(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<$l::Entity>>> {
                 let target = self.$filter.as_ref().map(|f| f.condition()).transpose()?;
                 let own = self
                     .$own
