@@ -9,9 +9,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{
-    Alias, Asterisk, Condition, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query, SelectStatement,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
     PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
@@ -456,6 +454,18 @@ where
         return first_rows(db, inner, table, target, key, parents, sort, first, decode).await;
     }
     let key = match parent {
+        // On PostgreSQL the parents are one array: the statement's text and
+        // parameters are then the same whatever their number, and its plan
+        // is kept (`first_rows`; with one parameter per parent, and the
+        // window's bounds as parameters, PostgreSQL planned it anew at
+        // every execution).
+        Parent::Column(c) if db.get_database_backend() == DbBackend::Postgres => {
+            inner.and_where(Expr::cust_with_values(
+                format!("{c} = ANY(CAST($1 AS bigint[]))"),
+                [sea_orm::Value::from(parents.to_vec())],
+            ));
+            c
+        }
         Parent::Column(c) => {
             inner.and_where(Expr::cust(c.clone()).is_in(parents.iter().copied()));
             c
@@ -483,40 +493,41 @@ where
             Expr::cust(format!("COUNT(*) OVER (PARTITION BY {key})")),
             Alias::new("w_total"),
         );
-    let rn = || Expr::col((Alias::new("w"), Alias::new("w_rn")));
-    let total = || Expr::col((Alias::new("w"), Alias::new("w_total")));
-    let mut window = Condition::all().add(rn().gt(slice.after as i64));
+    // The window's bounds are our own integers, written into the text (not
+    // parameters: see `root_rows`).
+    let (rn, total) = ("\"w\".\"w_rn\"", "\"w\".\"w_total\"");
+    let mut window = vec![format!("{rn} > {}", slice.after)];
     if let Some(b) = slice.before {
-        window = window.add(rn().lt(b as i64));
+        window.push(format!("{rn} < {b}"));
     }
     // The highest position kept before `last` applies, when it is a constant.
     let mut hi = slice.before.map(|b| b as i64 - 1);
     if let Some(f) = slice.first {
         let h = (slice.after + f) as i64;
-        window = window.add(rn().lte(h));
+        window.push(format!("{rn} <= {h}"));
         hi = Some(hi.map_or(h, |x| Ord::min(x, h)));
     }
     if let Some(l) = slice.last {
         // rn > min(hi, total) - last, as an OR (no portable LEAST/MIN).
-        let from_end = rn().gt(total().sub(l as i64));
-        window = window.add(match hi {
-            Some(h) => from_end.or(rn().gt(h - l as i64)),
+        let from_end = format!("{rn} > {total} - {l}");
+        window.push(match hi {
+            Some(h) => format!("({from_end} OR {rn} > {})", h - l as i64),
             None => from_end,
         });
     }
+    let window = window.join(" AND ");
     // Each parent's first row comes along even outside the window, so every
     // parent with a non-empty list learns its total.
     let w = || Alias::new("w");
     let mut outer = Query::select();
     outer
         .column((w(), Asterisk))
-        .expr_as(Expr::case(window.clone(), 1).finally(0), Alias::new("w_in"))
-        .from_subquery(inner, w())
-        .cond_where(
-            Condition::any()
-                .add(window)
-                .add(Expr::col((w(), Alias::new("w_rn"))).eq(1)),
+        .expr_as(
+            Expr::cust(format!("CASE WHEN {window} THEN 1 ELSE 0 END")),
+            Alias::new("w_in"),
         )
+        .from_subquery(inner, w())
+        .and_where(Expr::cust(format!("({window}) OR {rn} = 1")))
         .order_by((w(), Alias::new("w_key")), Order::Asc)
         .order_by((w(), Alias::new("w_rn")), Order::Asc);
     if let Some(t) = &target {
