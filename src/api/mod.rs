@@ -474,11 +474,21 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
     let run = async {
         // Waiting for a turn counts in the time limit. The semaphore is
         // fair: turns go in arrival order.
+        let asked = std::time::Instant::now();
         let _turn = match &app.turns {
             Some(t) => Some(t.acquire().await.expect("the semaphore is never closed")),
             None => None,
         };
-        graphql::execute(schema, req).await
+        let began = std::time::Instant::now();
+        let resp = graphql::execute(schema, req).await;
+        // Where a slow answer's time went: waiting for a turn (the server
+        // is busy) or running (the operation is costly).
+        tracing::debug!(
+            queued_ms = (began - asked).as_secs_f64() * 1e3,
+            ran_ms = began.elapsed().as_secs_f64() * 1e3,
+            "operation executed"
+        );
+        resp
     };
     match tokio::time::timeout(limits.timeout, run).await {
         Ok(mut resp) => {
