@@ -182,17 +182,29 @@ impl Columns {
     /// The positions in `row` of `id` and of `{target_prefix}id`.
     pub fn find(row: &QueryResult, target_prefix: Option<&str>) -> Result<Columns, DbErr> {
         let names = row.column_names();
-        let at = |name: &str| {
-            names
-                .iter()
-                .position(|c| c == name)
-                .ok_or_else(|| DbErr::Type(format!("the statement returns no column {name:?}")))
-        };
         Ok(Columns {
-            row: at("id")?,
-            target: target_prefix.map(|p| at(&format!("{p}id"))).transpose()?,
+            row: position(&names, "id")?,
+            target: target_prefix.map(|p| position(&names, &format!("{p}id"))).transpose()?,
         })
     }
+}
+
+/// The positions of the columns `names` in a statement's rows (the same in
+/// every row), found once per statement rather than by name in each row.
+pub fn positions<const N: usize>(row: &QueryResult, names: [&str; N]) -> Result<[usize; N], DbErr> {
+    let columns = row.column_names();
+    let mut out = [0; N];
+    for (o, name) in out.iter_mut().zip(names) {
+        *o = position(&columns, name)?;
+    }
+    Ok(out)
+}
+
+fn position(columns: &[String], name: &str) -> Result<usize, DbErr> {
+    columns
+        .iter()
+        .position(|c| c == name)
+        .ok_or_else(|| DbErr::Type(format!("the statement returns no column {name:?}")))
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::Result;
-use super::decode::{Columns, Positional, Projection};
+use super::decode::{Columns, Positional, Projection, positions};
 
 /// Which positions of an ordered list a page holds, in Relay terms: after
 /// position `after` (0 = from the start), before position `before`, then
@@ -624,42 +624,30 @@ where
         return Ok(out);
     };
     let [key, rn_at] = positions(&rows[0], ["w_key", "w_rn"])?;
-    let mut ranked: HashMap<i64, Vec<(i64, R)>> = HashMap::new();
+    // Each parent's rows with their ranks, and whether one more follows.
+    let mut ranked: HashMap<i64, (Vec<(i64, R)>, bool)> = HashMap::new();
     for row in rows {
         let parent: i64 = row.try_get_by_index(key)?;
         let rn: i64 = row.try_get_by_index(rn_at)?;
-        let g = out.entry(parent).or_insert_with(|| Group {
-            rows: vec![],
-            start: 1,
-            total: None,
-            has_previous: false,
-            has_next: false,
-        });
+        let (page, has_next) = ranked.entry(parent).or_default();
         if rn as u64 > first {
-            g.has_next = true;
+            *has_next = true;
         } else {
-            ranked.entry(parent).or_default().push((rn, decode(&row, at)?));
+            page.push((rn, decode(&row, at)?));
         }
     }
-    for (parent, mut rows) in ranked {
-        rows.sort_unstable_by_key(|(rn, _)| *rn);
-        if let Some(g) = out.get_mut(&parent) {
-            g.rows = rows.into_iter().map(|(_, r)| r).collect();
-        }
-    }
-    Ok(out)
-}
-
-/// The positions of the columns `names` in a statement's rows (the same in
-/// every row), found once per statement rather than by name in each row.
-fn positions<const N: usize>(row: &QueryResult, names: [&str; N]) -> Result<[usize; N]> {
-    let columns = row.column_names();
-    let mut out = [0; N];
-    for (o, name) in out.iter_mut().zip(names) {
-        *o = columns
-            .iter()
-            .position(|c| c == name)
-            .ok_or_else(|| sea_orm::DbErr::Type(format!("the statement returns no column {name:?}")))?;
+    for (parent, (mut page, has_next)) in ranked {
+        page.sort_unstable_by_key(|(rn, _)| *rn);
+        out.insert(
+            parent,
+            Group {
+                rows: page.into_iter().map(|(_, r)| r).collect(),
+                start: 1,
+                total: None,
+                has_previous: false,
+                has_next,
+            },
+        );
     }
     Ok(out)
 }

@@ -88,12 +88,17 @@ fn for_each_node<'a>(ctx: &'a Context<'_>, mut f: impl FnMut(SelectionField<'a>)
 
 /// The columns the selection of one node field needs.
 fn of_node<E: NodeColumns>(node: SelectionField<'_>) -> Projection {
-    let fields = E::fields();
+    of_selection(E::fields(), node, &["__typename"])
+}
+
+/// The columns the fields selected under `selection` need, by `fields`;
+/// those named in `free` need none, any other unlisted one whole rows.
+fn of_selection(fields: &[(&str, Projection)], selection: SelectionField<'_>, free: &[&str]) -> Projection {
     let mut p = Projection::ID;
-    for f in node.selection_set() {
+    for f in selection.selection_set() {
         match fields.iter().find(|(name, _)| *name == f.name()) {
             Some((_, needs)) => p = p.union(*needs),
-            None if f.name() == "__typename" => {}
+            None if free.contains(&f.name()) => {}
             // Not listed: read whole rows.
             None => return Projection::ALL,
         }
@@ -101,22 +106,24 @@ fn of_node<E: NodeColumns>(node: SelectionField<'_>) -> Projection {
     p
 }
 
-macro_rules! node_columns {
-    ($($e:ident { $($field:literal: [$($c:ident),*]),* $(,)? })*) => {$(
-        impl NodeColumns for $e::Entity {
-            fn fields() -> &'static [(&'static str, Projection)] {
+/// Implements `$tr::$f` (the fields of a node or an edge type and the
+/// columns each reads: `[…]`, or `all`) for each table listed.
+macro_rules! field_columns {
+    ($tr:ident :: $f:ident { $($e:ident { $($field:literal: $cols:tt),* $(,)? })* }) => {$(
+        impl $tr for $e::Entity {
+            fn $f() -> &'static [(&'static str, Projection)] {
                 static FIELDS: OnceLock<Vec<(&'static str, Projection)>> = OnceLock::new();
-                FIELDS.get_or_init(|| {
-                    vec![$(($field, Projection::of::<$e::Entity>(&[$($e::Column::$c),*]))),*]
-                })
+                FIELDS.get_or_init(|| vec![$(($field, field_columns!(@cols $e $cols))),*])
             }
         }
     )*};
+    (@cols $e:ident all) => { Projection::ALL };
+    (@cols $e:ident [$($c:ident),*]) => { Projection::of::<$e::Entity>(&[$($e::Column::$c),*]) };
 }
 
 // What each resolver of `types.rs` reads of `self.0`. Fields that read the
 // id alone (nested connections, degrees) list no column.
-node_columns! {
+field_columns! { NodeColumns::fields {
     territory {
         "id": [], "ref": [Ref], "kind": [Kind], "code": [Code], "name": [Name],
         "population": [Population], "lat": [Lat], "lon": [Lon],
@@ -151,7 +158,7 @@ node_columns! {
         "createdAt": [CreatedAt], "updatedAt": [UpdatedAt], "version": [Version],
         "network": [NetworkId], "lead": [], "participants": [], "territories": [],
     }
-}
+}}
 
 /// A link table whose rows the edges of a connection show (a membership on
 /// the edges of a network's members), with what each edge field reads.
@@ -172,43 +179,23 @@ pub fn of_edges<L: EdgeColumns>(ctx: &Context<'_>) -> Projection {
     if !narrows(ctx) {
         return Projection::ALL;
     }
-    let fields = L::edge_fields();
-    let mut p = Projection::ID;
-    for edges in ctx.field().selection_set().filter(|s| s.name() == "edges") {
-        for f in edges.selection_set() {
-            match fields.iter().find(|(name, _)| *name == f.name()) {
-                Some((_, needs)) => p = p.union(*needs),
-                None if matches!(f.name(), "node" | "cursor" | "__typename") => {}
-                // Not listed: read whole rows.
-                None => return Projection::ALL,
-            }
-        }
-    }
-    p
-}
-
-macro_rules! edge_columns {
-    ($($e:ident { $($field:literal: $cols:tt),* $(,)? })*) => {$(
-        impl EdgeColumns for $e::Entity {
-            fn edge_fields() -> &'static [(&'static str, Projection)] {
-                static FIELDS: OnceLock<Vec<(&'static str, Projection)>> = OnceLock::new();
-                FIELDS.get_or_init(|| vec![$(($field, edge_columns!(@cols $e $cols))),*])
-            }
-        }
-    )*};
-    (@cols $e:ident all) => { Projection::ALL };
-    (@cols $e:ident [$($c:ident),*]) => { Projection::of::<$e::Entity>(&[$($e::Column::$c),*]) };
+    ctx.field()
+        .selection_set()
+        .filter(|s| s.name() == "edges")
+        .fold(Projection::ID, |p, edges| {
+            p.union(of_selection(L::edge_fields(), edges, &["node", "cursor", "__typename"]))
+        })
 }
 
 // What each edge type of `types.rs` reads of its link (`link_page`'s
 // closures): the edges of memberships, participations and relations.
-edge_columns! {
+field_columns! { EdgeColumns::edge_fields {
     membership { "role": [Role], "since": [Since], "until": [Until], "membership": all }
     action_partner { "role": [Role], "contribution": [ContributionCents], "participation": all }
     relation {
         "kind": [Kind], "since": [Since], "until": [Until], "weight": [Weight], "relation": all,
     }
-}
+}}
 
 // Link records as nodes (`Action.lead`, pages of memberships) are read
 // whole: they are narrow.

@@ -113,7 +113,7 @@ where
     E: EntityTrait,
     L: Pages,
 {
-    let made = ctx.data_unchecked::<Loaders>().memo(field, ctx, || {
+    let Ok(query) = ctx.data_unchecked::<Loaders>().memo(field, ctx, || {
         Ok::<_, std::convert::Infallible>(Arc::new(NestedQuery {
             // The field's node in the parsed document: the parents it is
             // resolved for all ask the same page (one node, one set of
@@ -128,10 +128,7 @@ where
             links: L::links(ctx),
         }))
     });
-    match made {
-        Ok(q) => q,
-        Err(never) => match never {},
-    }
+    query
 }
 
 /// One parent's page of `query`: a cache hit when the page that holds the
@@ -305,13 +302,13 @@ pub fn selects(ctx: &Context<'_>, field: &'static str) -> bool {
         return false;
     }
     // Once per connection field of the query, not per parent (`Loaders::memo`).
-    let selected = l.memo(field, ctx, || {
+    let Ok(selected) = l.memo(field, ctx, || {
         let look = ctx.look_ahead();
         Ok::<_, std::convert::Infallible>(Arc::new(
             look.field("nodes").field(field).exists() || look.field("edges").field("node").field(field).exists(),
         ))
     });
-    matches!(selected.as_deref(), Ok(true))
+    *selected
 }
 
 /// The references a page of partners' client selected: seats and parents.
