@@ -849,6 +849,60 @@ async fn root_pages_reuse_their_plan_on_postgres() {
     );
 }
 
+/// On PostgreSQL the nested page of one parent (a `node`'s lists: a
+/// portal's home page) is planned once per connection too: its parent is
+/// `= $1`, where `= ANY` of a one-element array was planned at every
+/// execution (the generic plan guesses ten elements, so it never looks as
+/// cheap as the custom one).
+#[tokio::test]
+async fn the_nested_page_of_one_parent_reuses_its_plan_on_postgres() {
+    if common::engine() != "postgres" {
+        return;
+    }
+    // Ten times the demo: on the demo alone the contacts are so few that
+    // either plan reads the whole table, and the generic one was kept anyway.
+    let t = TestDb::with_demo().await;
+    for i in 1..10 {
+        maillage::domain::transfer::import(
+            &t.db,
+            &demo_copy(i),
+            Default::default(),
+            &maillage::storage::import::Silent,
+        )
+        .await
+        .expect("import a copy of the demo");
+    }
+    let db = maillage::storage::connect_with(&t.url, Some(1)).await.unwrap();
+    let analyze = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "ANALYZE");
+    sea_orm::ConnectionTrait::execute_raw(&db, analyze).await.unwrap();
+    let api = Api::new(&db);
+    let first = api.q("{ partners(first: 1) { nodes { id } } }", json!({})).await;
+    let id = first["partners"]["nodes"][0]["id"].clone();
+    for _ in 0..10 {
+        // `totalCount` makes it a window (the first page alone is a `LATERAL`).
+        api.q(
+            "query($id: ID!) { node(id: $id) { ... on Partner { contacts(first: 5) { totalCount nodes { fullName } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    }
+    let plans = sea_orm::Statement::from_string(
+        sea_orm::DbBackend::Postgres,
+        // (Not this statement, which names the table too.)
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE '%FROM \"contacts\"%' AND statement NOT LIKE '%pg_prepared_statements%'",
+    );
+    let row = sea_orm::ConnectionTrait::query_one_raw(&db, plans)
+        .await
+        .unwrap()
+        .expect("the page's statement is prepared");
+    let (generic, custom): (i64, i64) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+    assert!(
+        generic >= 5 && custom <= 5,
+        "10 executions: {generic} with the cached plan, {custom} planned anew"
+    );
+}
+
 /// A root page of partners brings the seats its client selected in its own
 /// statement (a `LEFT JOIN`), where the seats by id cost a second one.
 #[tokio::test]
