@@ -508,6 +508,21 @@ async fn degree_counts_distinct_linked_partners() {
     }
 }
 
+/// Imports `n` copies of the demo beside it (`demo_copy`), for ten times
+/// the data with `n` = 9.
+async fn import_demo_copies(db: &sea_orm::DatabaseConnection, n: usize) {
+    for i in 1..=n {
+        maillage::domain::transfer::import(
+            db,
+            &demo_copy(i),
+            Default::default(),
+            &maillage::storage::import::Silent,
+        )
+        .await
+        .expect("import a copy of the demo");
+    }
+}
+
 /// The demo bundle again, with every partner, contact, network and action
 /// ref prefixed: as many new records, in the same territories.
 fn demo_copy(i: usize) -> BundleFiles {
@@ -564,16 +579,7 @@ async fn nested_queries_cost_statements_by_depth_not_by_size() {
           actions(first: 5) { totalCount edges { role node { title theme territories(first: 3) { nodes { name } } } } } } } } } } }"#;
     let small = TestDb::with_demo().await;
     let big = TestDb::with_demo().await;
-    for i in 1..10 {
-        maillage::domain::transfer::import(
-            &big.db,
-            &demo_copy(i),
-            Default::default(),
-            &maillage::storage::import::Silent,
-        )
-        .await
-        .expect("import a copy of the demo");
-    }
+    import_demo_copies(&big.db, 9).await;
     assert_eq!(
         partner::Entity::find().all(&big.db).await.unwrap().len(),
         10 * partner::Entity::find().all(&small.db).await.unwrap().len()
@@ -862,16 +868,7 @@ async fn the_nested_page_of_one_parent_reuses_its_plan_on_postgres() {
     // Ten times the demo: on the demo alone the contacts are so few that
     // either plan reads the whole table, and the generic one was kept anyway.
     let t = TestDb::with_demo().await;
-    for i in 1..10 {
-        maillage::domain::transfer::import(
-            &t.db,
-            &demo_copy(i),
-            Default::default(),
-            &maillage::storage::import::Silent,
-        )
-        .await
-        .expect("import a copy of the demo");
-    }
+    import_demo_copies(&t.db, 9).await;
     let db = maillage::storage::connect_with(&t.url, Some(1)).await.unwrap();
     let analyze = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "ANALYZE");
     sea_orm::ConnectionTrait::execute_raw(&db, analyze).await.unwrap();
