@@ -818,6 +818,24 @@ async fn the_three_users_examples_give_real_answers() {
     );
 }
 
+/// How many times the statement of this session matching `like` ran with
+/// its cached (generic) plan and with a plan made for the execution
+/// (`pg_prepared_statements`: the session's own, so `db` has one connection).
+async fn plans(db: &sea_orm::DatabaseConnection, like: &str) -> (i64, i64) {
+    let plans = sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        // Not this statement, which holds the pattern too.
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
+         WHERE statement LIKE $1 AND statement NOT LIKE '%pg_prepared_statements%'",
+        [like.into()],
+    );
+    let row = sea_orm::ConnectionTrait::query_one_raw(db, plans)
+        .await
+        .unwrap()
+        .expect("the page's statement is prepared");
+    (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap())
+}
+
 /// On PostgreSQL a root page is planned once per connection, not at every
 /// execution: its bounds are written into the statement, where `LIMIT $1
 /// OFFSET $2` made PostgreSQL plan it again each time (a generic plan's
@@ -839,16 +857,7 @@ async fn root_pages_reuse_their_plan_on_postgres() {
         )
         .await;
     }
-    let plans = sea_orm::Statement::from_string(
-        sea_orm::DbBackend::Postgres,
-        "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-         WHERE statement LIKE '%FROM \"partners\"%LIMIT 6 OFFSET 0'",
-    );
-    let row = sea_orm::ConnectionTrait::query_one_raw(&db, plans)
-        .await
-        .unwrap()
-        .expect("the page's statement is prepared");
-    let (generic, custom): (i64, i64) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+    let (generic, custom) = plans(&db, "%FROM \"partners\"%LIMIT 6 OFFSET 0").await;
     assert!(
         generic >= 9 && custom <= 1,
         "10 executions: {generic} with the cached plan, {custom} planned anew"
@@ -883,17 +892,7 @@ async fn the_nested_page_of_one_parent_reuses_its_plan_on_postgres() {
         )
         .await;
     }
-    let plans = sea_orm::Statement::from_string(
-        sea_orm::DbBackend::Postgres,
-        // (Not this statement, which names the table too.)
-        "SELECT generic_plans, custom_plans FROM pg_prepared_statements \
-         WHERE statement LIKE '%FROM \"contacts\"%' AND statement NOT LIKE '%pg_prepared_statements%'",
-    );
-    let row = sea_orm::ConnectionTrait::query_one_raw(&db, plans)
-        .await
-        .unwrap()
-        .expect("the page's statement is prepared");
-    let (generic, custom): (i64, i64) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+    let (generic, custom) = plans(&db, "%FROM \"contacts\"%").await;
     assert!(
         generic >= 5 && custom <= 5,
         "10 executions: {generic} with the cached plan, {custom} planned anew"
