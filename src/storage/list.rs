@@ -17,6 +17,7 @@ use sea_orm::{
 
 use super::Result;
 use super::decode::{Columns, Positional, Projection, positions};
+use super::read::one_of;
 
 /// Which positions of an ordered list a page holds, in Relay terms: after
 /// position `after` (0 = from the start), before position `before`, then
@@ -454,29 +455,8 @@ where
         return first_rows(db, inner, table, target, key, parents, sort, first, decode).await;
     }
     let key = match parent {
-        // One parent (a `node`'s lists, a portal's home page): `= $1`, whose
-        // generic plan PostgreSQL keeps. `= ANY` of a one-element array was
-        // planned anew at every execution: the generic plan guesses ten
-        // elements, so it never looks as cheap as the custom one (operation
-        // (d) of the load benchmark: 66 µs of planning for a 20 µs read).
-        Parent::Column(c) if parents.len() == 1 => {
-            inner.and_where(Expr::cust(c.clone()).eq(parents[0]));
-            c
-        }
-        // On PostgreSQL the parents are one array: the statement's text and
-        // parameters are then the same whatever their number, and its plan
-        // is kept (`first_rows`; with one parameter per parent, and the
-        // window's bounds as parameters, PostgreSQL planned it anew at
-        // every execution).
-        Parent::Column(c) if db.get_database_backend() == DbBackend::Postgres => {
-            inner.and_where(Expr::cust_with_values(
-                format!("{c} = ANY(CAST($1 AS bigint[]))"),
-                [sea_orm::Value::from(parents.to_vec())],
-            ));
-            c
-        }
         Parent::Column(c) => {
-            inner.and_where(Expr::cust(c.clone()).is_in(parents.iter().copied()));
+            inner.and_where(one_of(db.get_database_backend(), &c, parents));
             c
         }
         Parent::Pairs(pairs) => {
