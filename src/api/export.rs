@@ -139,7 +139,8 @@ pub async fn build_map(
                     let id = p
                         .networks
                         .values()
-                        .find(|n| n.r#ref == r)
+                        // A network the viewer may not see is answered as an unknown one.
+                        .find(|n| n.r#ref == r && p.sees_network(scope, n))
                         .map(|n| n.id)
                         .ok_or_else(|| format!("`networks`: no network has the id `{r}`"))?;
                     ids.insert(id);

@@ -75,7 +75,20 @@ pub async fn action_stats<C: ConnectionTrait>(
                 pairs.expr_as(a("status"), k);
             }
             Dimension::Network => {
-                pairs.expr_as(a("network_id"), k);
+                // A network the viewer may not see groups with "no network",
+                // as `Action.network` answers it: a group of its own would
+                // tell that it exists.
+                if network::Entity::sees_all(scope) {
+                    pairs.expr_as(a("network_id"), k);
+                } else {
+                    pairs.expr_as(
+                        Expr::cust(format!(
+                            "CASE WHEN \"actions\".\"network_id\" IN ({}) THEN \"actions\".\"network_id\" END",
+                            super::read::visible_networks(scope)
+                        )),
+                        k,
+                    );
+                }
             }
             Dimension::Year => {
                 // Dates are ISO text on SQLite and `date` on PostgreSQL: both

@@ -5,7 +5,7 @@
 //! `not`. The `Debug` form of a filter is part of the identity of a nested
 //! page request (see `loaders::NestedLoader`), so filters derive `Debug`.
 
-use async_graphql::{Enum, ID, InputObject, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Result};
 use sea_orm::sea_query::{Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};
 
@@ -16,7 +16,7 @@ use crate::model::text::search_key;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::Sort;
-use crate::storage::read::{TerritoryKey, territory_set};
+use crate::storage::read::{Scope, Scoped, TerritoryKey, territory_set};
 
 /// A territory to filter on, by id or by external id, with or without what lies inside it.
 #[derive(InputObject, Debug, Clone)]
@@ -157,11 +157,36 @@ mod cond {
         col.in_subquery(q)
     }
 
-    pub fn select<C: ColumnTrait + sea_orm::sea_query::IntoIden, T: sea_orm::sea_query::IntoTableRef>(
-        col: C,
-        from: T,
-    ) -> SelectStatement {
-        Query::select().column(col).from(from).to_owned()
+    /// `SELECT col FROM E`, kept to the rows of `E` that `scope` sees.
+    ///
+    /// The only way a filter reads a table other than the one it filters
+    /// (there is no unscoped form here): a filter that names a record the
+    /// viewer may not see then names nothing, exactly as one naming an
+    /// unknown record, whatever the filter and however deeply it nests. The
+    /// outer table is scoped by the list that applies the filter.
+    pub fn seen<E, C>(scope: &Scope, col: C) -> SelectStatement
+    where
+        E: Scoped,
+        C: ColumnTrait + sea_orm::sea_query::IntoIden,
+    {
+        let mut q = Query::select().column(col).from(E::default()).to_owned();
+        if !E::sees_all(scope) {
+            q.cond_where(E::visible(scope));
+        }
+        q
+    }
+
+    /// `col` is the id of one of the records `ids` of `E` that `scope`
+    /// sees (a client's list of ids, decoded).
+    pub fn seen_ids<E, C>(scope: &Scope, col: C, id: E::Column, ids: Vec<i64>) -> SimpleExpr
+    where
+        E: Scoped,
+        C: ColumnTrait,
+    {
+        if E::sees_all(scope) {
+            return col.is_in(ids);
+        }
+        col.in_subquery(seen::<E, _>(scope, id).and_where(id.is_in(ids)).to_owned())
     }
 }
 
@@ -193,7 +218,7 @@ pub struct PartnerFilter {
 }
 
 impl PartnerFilter {
-    pub fn condition(&self) -> Result<Condition> {
+    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
         use partner::Column as P;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
@@ -207,7 +232,7 @@ impl PartnerFilter {
         }
         if let Some(t) = &self.territory {
             let set = t.set()?;
-            let served = cond::select(partner_territory::Column::PartnerId, partner_territory::Entity)
+            let served = cond::seen::<partner_territory::Entity, _>(scope, partner_territory::Column::PartnerId)
                 .and_where(partner_territory::Column::TerritoryId.in_subquery(set.clone()))
                 .to_owned();
             c = c.add(
@@ -218,37 +243,37 @@ impl PartnerFilter {
         }
         if let Some(n) = &self.networks {
             let ids = expect_all(Kind::Network, "networks", n)?;
-            let q = cond::select(membership::Column::PartnerId, membership::Entity)
+            let q = cond::seen::<membership::Entity, _>(scope, membership::Column::PartnerId)
                 .and_where(membership::Column::NetworkId.is_in(ids))
                 .to_owned();
             c = c.add(cond::in_subquery(P::Id, q));
         }
         if let Some(a) = &self.actions {
             let ids = expect_all(Kind::Action, "actions", a)?;
-            let q = cond::select(action_partner::Column::PartnerId, action_partner::Entity)
+            let q = cond::seen::<action_partner::Entity, _>(scope, action_partner::Column::PartnerId)
                 .and_where(action_partner::Column::ActionId.is_in(ids))
                 .to_owned();
             c = c.add(cond::in_subquery(P::Id, q));
         }
         if let Some(a) = &self.takes_part_in {
-            let acts = cond::select(action::Column::Id, action::Entity)
-                .cond_where(a.condition()?)
+            let acts = cond::seen::<action::Entity, _>(scope, action::Column::Id)
+                .cond_where(a.condition(scope)?)
                 .to_owned();
-            let q = cond::select(action_partner::Column::PartnerId, action_partner::Entity)
+            let q = cond::seen::<action_partner::Entity, _>(scope, action_partner::Column::PartnerId)
                 .and_where(action_partner::Column::ActionId.in_subquery(acts))
                 .to_owned();
             c = c.add(cond::in_subquery(P::Id, q));
         }
         if let Some(n) = &self.sits_in {
-            let nets = cond::select(network::Column::Id, network::Entity)
-                .cond_where(n.condition()?)
+            let nets = cond::seen::<network::Entity, _>(scope, network::Column::Id)
+                .cond_where(n.condition(scope)?)
                 .to_owned();
-            let q = cond::select(membership::Column::PartnerId, membership::Entity)
+            let q = cond::seen::<membership::Entity, _>(scope, membership::Column::PartnerId)
                 .and_where(membership::Column::NetworkId.in_subquery(nets))
                 .to_owned();
             c = c.add(cond::in_subquery(P::Id, q));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
     }
 }
 
@@ -277,7 +302,10 @@ pub struct NetworkFilter {
 }
 
 impl NetworkFilter {
-    pub fn condition(&self) -> Result<Condition> {
+    // Its own fields read only public territories, but every filter takes
+    // the scope: a field added later that reads another table has it.
+    #[allow(clippy::only_used_in_recursion)]
+    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
         use network::Column as N;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
@@ -298,7 +326,7 @@ impl NetworkFilter {
         if let Some(p) = self.overlaps {
             c = c.add(cond::overlaps(N::StartedOn, N::EndedOn, p));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
     }
 }
 
@@ -324,7 +352,10 @@ pub struct TerritoryFilter {
 }
 
 impl TerritoryFilter {
-    pub fn condition(&self) -> Result<Condition> {
+    // Its own fields read only public territories, but every filter takes
+    // the scope: a field added later that reads another table has it.
+    #[allow(clippy::only_used_in_recursion)]
+    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
         use territory::Column as T;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
@@ -342,7 +373,7 @@ impl TerritoryFilter {
         if let Some(t) = &self.within {
             c = c.add(T::Id.in_subquery(t.set()?));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
     }
 }
 
@@ -382,7 +413,7 @@ pub struct ActionFilter {
 }
 
 impl ActionFilter {
-    pub fn condition(&self) -> Result<Condition> {
+    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
         use action::Column as A;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
@@ -398,25 +429,31 @@ impl ActionFilter {
             c = c.add(A::Ref.is_in(r.iter().cloned()));
         }
         if let Some(t) = &self.territory {
-            let q = cond::select(action_territory::Column::ActionId, action_territory::Entity)
+            let q = cond::seen::<action_territory::Entity, _>(scope, action_territory::Column::ActionId)
                 .and_where(action_territory::Column::TerritoryId.in_subquery(t.set()?))
                 .to_owned();
             c = c.add(A::Id.in_subquery(q));
         }
         if let Some(k) = &self.territory_kinds {
-            let places = cond::select(territory::Column::Id, territory::Entity)
+            let places = cond::seen::<territory::Entity, _>(scope, territory::Column::Id)
                 .and_where(territory::Column::Kind.is_in(k.iter().copied()))
                 .to_owned();
-            let q = cond::select(action_territory::Column::ActionId, action_territory::Entity)
+            let q = cond::seen::<action_territory::Entity, _>(scope, action_territory::Column::ActionId)
                 .and_where(action_territory::Column::TerritoryId.in_subquery(places))
                 .to_owned();
             c = c.add(A::Id.in_subquery(q));
         }
         if let Some(n) = &self.networks {
-            c = c.add(A::NetworkId.is_in(expect_all(Kind::Network, "networks", n)?));
+            let ids = expect_all(Kind::Network, "networks", n)?;
+            c = c.add(cond::seen_ids::<network::Entity, _>(
+                scope,
+                A::NetworkId,
+                network::Column::Id,
+                ids,
+            ));
         }
         if let Some(p) = &self.partners {
-            let q = cond::select(action_partner::Column::ActionId, action_partner::Entity)
+            let q = cond::seen::<action_partner::Entity, _>(scope, action_partner::Column::ActionId)
                 .and_where(action_partner::Column::PartnerId.is_in(expect_all(Kind::Partner, "partners", p)?))
                 .to_owned();
             c = c.add(A::Id.in_subquery(q));
@@ -437,7 +474,7 @@ impl ActionFilter {
         if let Some(b) = self.beneficiaries {
             c = c.add(cond::range(A::Beneficiaries, b.min, b.max));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
     }
 }
 
@@ -459,14 +496,20 @@ pub struct ContactFilter {
 }
 
 impl ContactFilter {
-    pub fn condition(&self) -> Result<Condition> {
+    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
         use contact::Column as C;
         let mut c = Condition::all();
         if let Some(p) = &self.partners {
-            c = c.add(C::PartnerId.is_in(expect_all(Kind::Partner, "partners", p)?));
+            let ids = expect_all(Kind::Partner, "partners", p)?;
+            c = c.add(cond::seen_ids::<partner::Entity, _>(
+                scope,
+                C::PartnerId,
+                partner::Column::Id,
+                ids,
+            ));
         }
         if let Some(k) = &self.partner_kinds {
-            let q = cond::select(partner::Column::Id, partner::Entity)
+            let q = cond::seen::<partner::Entity, _>(scope, partner::Column::Id)
                 .and_where(partner::Column::Kind.is_in(k.iter().copied()))
                 .to_owned();
             c = c.add(C::PartnerId.in_subquery(q));
@@ -474,7 +517,7 @@ impl ContactFilter {
         if let Some(r) = &self.refs {
             c = c.add(C::Ref.is_in(r.iter().cloned()));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, Self::condition)
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
     }
 }
 
@@ -567,8 +610,11 @@ impl RelationFilter {
 }
 
 /// Declares an ordering input over fields that map to SQL expressions.
+/// Fields listed as `personal` (a contact's name) sort only for a viewer who
+/// may read them: for any other, the key is dropped (ties then fall to
+/// creation order), so an order never tells what a hidden value is.
 macro_rules! ordering {
-    ($order:ident, $field:ident, $what:literal, { $($(#[doc = $doc:literal])* $variant:ident => ($sql:literal, $nullable:literal)),* $(,)? }) => {
+    ($order:ident, $field:ident, $what:literal, { $($(#[doc = $doc:literal])* $variant:ident => ($sql:literal, $nullable:literal)),* $(,)? } $(, personal: [$($personal:ident),*])?) => {
         #[doc = concat!("A field ", $what, " can be sorted by.")]
         #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
         pub enum $field {
@@ -586,14 +632,24 @@ macro_rules! ordering {
         }
 
         impl $order {
-            pub fn sorts(orders: &Option<Vec<$order>>) -> Vec<Sort> {
-                orders.iter().flatten().map(|o| {
+            /// The sort keys of `orders`, for the viewer of `ctx`.
+            pub fn sorts(ctx: &Context<'_>, orders: &Option<Vec<$order>>) -> Vec<Sort> {
+                let personal: &[$field] = &[$($($field::$personal),*)?];
+                let hidden = !personal.is_empty() && !sees_personal(ctx);
+                orders.iter().flatten().filter(|o| !(hidden && personal.contains(&o.field))).map(|o| {
                     let (sql, nullable) = match o.field { $($field::$variant => ($sql, $nullable),)* };
                     Sort { sql: sql.to_owned(), desc: o.direction == OrderDirection::Desc, nullable }
                 }).collect()
             }
         }
     };
+}
+
+/// Whether the viewer may read contacts' personal fields (a request without
+/// a principal is the server's own, as in tests and the CLI).
+pub fn sees_personal(ctx: &Context<'_>) -> bool {
+    ctx.data_opt::<crate::domain::access::Principal>()
+        .is_none_or(|p| p.sees_contact_details())
 }
 
 ordering!(PartnerOrder, PartnerOrderField, "partners", {
@@ -645,6 +701,6 @@ ordering!(ActionOrder, ActionOrderField, "actions", {
 });
 
 ordering!(ContactOrder, ContactOrderField, "contacts", {
-    /// Full name.
+    /// Full name; ignored for a viewer who may not read names (creation order then).
     Name => ("\"contacts\".\"full_name\"", false),
-});
+}, personal: [Name]);

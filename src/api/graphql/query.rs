@@ -132,8 +132,11 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
     ) -> Result<PartnerConnection> {
-        let cond = filter.map(|f| f.condition()).transpose()?;
-        let (sort, slice) = (PartnerOrder::sorts(&order_by), slice(ctx, first, after, last, before)?);
+        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
+        let (sort, slice) = (
+            PartnerOrder::sorts(ctx, &order_by),
+            slice(ctx, first, after, last, before)?,
+        );
         if !(super::types::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
             let g = root::<partner::Entity>(ctx, cond, sort, slice).await?;
             super::types::prefetch_partners(ctx, g.rows.iter()).await?;
@@ -172,11 +175,11 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
     ) -> Result<NetworkConnection> {
-        let cond = filter.map(|f| f.condition()).transpose()?;
+        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
         let g = root::<network::Entity>(
             ctx,
             cond,
-            NetworkOrder::sorts(&order_by),
+            NetworkOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
         )
         .await?;
@@ -197,11 +200,11 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
-        let cond = filter.map(|f| f.condition()).transpose()?;
+        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
         let g = root::<territory::Entity>(
             ctx,
             cond,
-            TerritoryOrder::sorts(&order_by),
+            TerritoryOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
         )
         .await?;
@@ -222,11 +225,11 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
     ) -> Result<ActionConnection> {
-        let cond = filter.map(|f| f.condition()).transpose()?;
+        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
         let g = root::<action::Entity>(
             ctx,
             cond,
-            ActionOrder::sorts(&order_by),
+            ActionOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
         )
         .await?;
@@ -247,11 +250,11 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<ContactFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
     ) -> Result<ContactConnection> {
-        let cond = filter.map(|f| f.condition()).transpose()?;
+        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
         let g = root::<contact::Entity>(
             ctx,
             cond,
-            ContactOrder::sorts(&order_by),
+            ContactOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
         )
         .await?;

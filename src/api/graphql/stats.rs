@@ -140,7 +140,7 @@ impl StatsQuery {
             return Err(super::error::bad_input("`groupBy`: at most 4 dimensions"));
         }
         let cond = filter
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked()))
             .transpose()?
             .unwrap_or_else(sea_orm::Condition::all);
         let dims: Vec<Dimension> = group_by.iter().map(|d| d.storage()).collect();

@@ -50,10 +50,7 @@ pub fn loaders<'a>(ctx: &'a Context<'_>) -> &'a Loaders {
 /// A contact's personal field, for a viewer allowed to read it (a request
 /// without a principal is the server's own, as in tests and the CLI).
 fn personal<'a>(ctx: &Context<'_>, value: Option<&'a str>) -> Option<&'a str> {
-    let allowed = ctx
-        .data_opt::<crate::domain::access::Principal>()
-        .is_none_or(|p| p.sees_contact_details());
-    value.filter(|_| allowed)
+    value.filter(|_| super::filters::sees_personal(ctx))
 }
 
 pub fn scope(ctx: &Context<'_>) -> Scope {
@@ -487,7 +484,7 @@ impl Territory {
     ) -> Result<TerritoryConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -496,7 +493,7 @@ impl Territory {
             &loaders(ctx).territory_lists,
             self.0.id,
             "Territory.children",
-            TerritoryOrder::sorts(&order_by),
+            TerritoryOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("territories", "parent_id")),
         )
@@ -519,7 +516,7 @@ impl Territory {
     ) -> Result<TerritoryConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -528,7 +525,7 @@ impl Territory {
             &loaders(ctx).territory_lists,
             self.0.id,
             "Territory.descendants",
-            TerritoryOrder::sorts(&order_by),
+            TerritoryOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 (
@@ -557,7 +554,7 @@ impl Territory {
     ) -> Result<PartnerConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -566,7 +563,7 @@ impl Territory {
             &loaders(ctx).partner_lists,
             self.0.id,
             "Territory.partnersBased",
-            PartnerOrder::sorts(&order_by),
+            PartnerOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 let pairs = within_pairs(ids, include_descendants, "partners", "territory_id", "id");
@@ -593,7 +590,7 @@ impl Territory {
     ) -> Result<PartnerConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -602,7 +599,7 @@ impl Territory {
             &loaders(ctx).partner_lists,
             self.0.id,
             "Territory.partnersServing",
-            PartnerOrder::sorts(&order_by),
+            PartnerOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 let pairs = within_pairs(
@@ -635,7 +632,7 @@ impl Territory {
     ) -> Result<ActionConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -644,7 +641,7 @@ impl Territory {
             &loaders(ctx).action_lists,
             self.0.id,
             "Territory.actions",
-            ActionOrder::sorts(&order_by),
+            ActionOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 let pairs = within_pairs(
@@ -677,7 +674,7 @@ impl Territory {
     ) -> Result<NetworkConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -686,7 +683,7 @@ impl Territory {
             &loaders(ctx).network_lists,
             self.0.id,
             "Territory.networks",
-            NetworkOrder::sorts(&order_by),
+            NetworkOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 let pairs = within_pairs(ids, include_descendants, "networks", "territory_id", "id");
@@ -892,7 +889,7 @@ impl Partner {
     ) -> Result<PartnerConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -901,7 +898,7 @@ impl Partner {
             &loaders(ctx).partner_lists,
             self.0.id,
             "Partner.children",
-            PartnerOrder::sorts(&order_by),
+            PartnerOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("partners", "parent_id")),
         )
@@ -924,7 +921,7 @@ impl Partner {
     ) -> Result<TerritoryConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -933,7 +930,7 @@ impl Partner {
             &loaders(ctx).territory_lists,
             self.0.id,
             "Partner.territoriesServed",
-            TerritoryOrder::sorts(&order_by),
+            TerritoryOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 (
@@ -961,7 +958,7 @@ impl Partner {
     ) -> Result<ContactConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -970,7 +967,7 @@ impl Partner {
             &loaders(ctx).contact_lists,
             self.0.id,
             "Partner.contacts",
-            ContactOrder::sorts(&order_by),
+            ContactOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("contacts", "partner_id")),
         )
@@ -1141,7 +1138,10 @@ async fn relations(
     relation: Option<Box<RelationFilter>>,
 ) -> Result<PartnerRelationConnection> {
     use relation::Column as R;
-    let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+    let target = filter
+        .as_ref()
+        .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
+        .transpose()?;
     let own = relation.as_ref().map(|m| m.condition()).unwrap_or_else(Condition::all);
     let s = scope(ctx);
     let (other, key_sql) = if out {
@@ -1336,7 +1336,7 @@ impl Network {
     ) -> Result<NetworkConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -1345,7 +1345,7 @@ impl Network {
             &loaders(ctx).network_lists,
             self.0.id,
             "Network.children",
-            NetworkOrder::sorts(&order_by),
+            NetworkOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("networks", "parent_id")),
         )
@@ -1400,7 +1400,7 @@ impl Network {
     ) -> Result<ActionConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -1409,7 +1409,7 @@ impl Network {
             &loaders(ctx).action_lists,
             self.0.id,
             "Network.actions",
-            ActionOrder::sorts(&order_by),
+            ActionOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |_| (rows_of(&scope, cond.clone()), col("actions", "network_id")),
         )
@@ -1600,7 +1600,10 @@ impl Action {
             ParticipationFilter,
         >,
     ) -> Result<ActionParticipantConnection> {
-        let target = filter.as_ref().map(|f| f.condition()).transpose()?;
+        let target = filter
+            .as_ref()
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
+            .transpose()?;
         let own = participation
             .as_ref()
             .map(|m| m.condition())
@@ -1648,7 +1651,7 @@ impl Action {
     ) -> Result<TerritoryConnection> {
         let cond = filter
             .as_ref()
-            .map(|f| f.condition())
+            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
             .transpose()?
             .unwrap_or_else(Condition::all);
         let scope = scope(ctx);
@@ -1657,7 +1660,7 @@ impl Action {
             &loaders(ctx).territory_lists,
             self.0.id,
             "Action.territories",
-            TerritoryOrder::sorts(&order_by),
+            TerritoryOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
             move |ids| {
                 (
@@ -1822,7 +1825,11 @@ macro_rules! link_page_args {
             }
 
             fn make(self, ctx: &Context<'_>) -> Result<Arc<NestedQuery<$l::Entity>>> {
-                let target = self.$filter.as_ref().map(|f| f.condition()).transpose()?;
+                let target = self
+                    .$filter
+                    .as_ref()
+                    .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
+                    .transpose()?;
                 let own = self
                     .$own
                     .as_ref()
