@@ -43,8 +43,26 @@ pub struct Cli {
     #[arg(long, env = "MAILLAGE_DB_POOL_SIZE", global = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub db_pool_size: Option<u32>,
 
+    /// Log lines as text (for a terminal) or JSON (one object a line, for
+    /// a log collector: the request span's fields, request id included, in
+    /// each).
+    #[arg(long, env = "MAILLAGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// Export traces over OTLP/HTTP to this collector (e.g.
+    /// `http://127.0.0.1:4318`); off without it.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +153,11 @@ pub struct ServeArgs {
     /// Largest page a connection serves (`first`).
     #[arg(long, env = "MAILLAGE_MAX_PAGE_SIZE", default_value_t = 100)]
     pub max_page_size: u64,
+    /// Serve Prometheus metrics at `/metrics` on this address of their own
+    /// (e.g. `0.0.0.0:9464`, reachable by the scraper only). Without it,
+    /// `/metrics` on the API's address answers admin credentials only.
+    #[arg(long, env = "MAILLAGE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub access: AccessArgs,
 }
@@ -449,7 +472,25 @@ async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) 
     if config.production {
         tracing::info!("production mode: no introspection and no GraphiQL for partner portals and anonymous readers");
     }
-    api::serve(listener, api::router(db, config)).await?;
+    if let Some(addr) = args.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for metrics: {e}"))?;
+        tracing::info!("metrics at http://{}/metrics", l.local_addr()?);
+        let scrape = api::metrics::Scrape {
+            db: db.clone(),
+            graph: config.graph.clone(),
+        };
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, api::metrics::routes(scrape)).await {
+                tracing::error!("metrics listener: {e}");
+            }
+        });
+    }
+    let served = api::serve(listener, api::router(db, config)).await;
+    // The spans still buffered go out before the process ends.
+    api::traces::shutdown();
+    served?;
     Ok(())
 }
 

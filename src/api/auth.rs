@@ -35,7 +35,11 @@ pub struct AccessConfig {
 
 /// A refusal, as a GraphQL-shaped JSON body.
 pub fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut extensions = serde_json::json!({ "code": code });
+    if let Some(id) = super::traces::request_id() {
+        extensions["requestId"] = id.into();
+    }
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
     let mut r = (status, axum::Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
         r.headers_mut()

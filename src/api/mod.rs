@@ -6,8 +6,10 @@ pub mod graphql;
 
 pub mod limits;
 pub mod map;
+pub mod metrics;
 pub mod persisted;
 pub mod rate;
+pub mod traces;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
@@ -29,6 +31,7 @@ use lru::LruCache;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Semaphore;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::domain::access::{Principal, Role};
@@ -89,6 +92,7 @@ impl Schemas {
                         max_depth: config.limits.max_depth,
                         max_cost: config.limits.max_cost(role),
                         introspection: !(config.production && matches!(role, Role::Partner | Role::Anonymous)),
+                        phases: traces::enabled(),
                     };
                     (
                         role,
@@ -168,11 +172,18 @@ pub struct AppState {
     graph: crate::domain::graph::Graph,
     /// Turns to execute an operation (`Limits::max_running`); `None`: no limit.
     turns: Option<Arc<Semaphore>>,
+    /// Operation names as metric labels (capped).
+    names: Arc<metrics::OperationNames>,
 }
 
 /// The HTTP application.
 pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router {
     let config: ServerConfig = config.into();
+    metrics::handle();
+    // The API's own handle on the pool counts and times its statements
+    // (the graph projection's and the CLI's are not requests).
+    let mut db = db;
+    db.set_metric_callback(metrics::on_statement);
     let graph = config
         .graph
         .clone()
@@ -192,15 +203,22 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         rate,
         graph,
         turns,
+        names: Arc::new(metrics::OperationNames::default()),
     };
     let mut app = Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_for_admins))
         .route("/export/{file}", get(export_map))
         .merge(map::routes())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(traces::with_request_id))
+        .layer(TraceLayer::new_for_http().make_span_with(traces::request_span))
+        .layer(SetRequestIdLayer::new(
+            header::HeaderName::from_static(traces::REQUEST_ID),
+            MakeRequestUuid,
+        ));
     if let Some(cors) = cors {
         app = app.layer(cors);
     }
@@ -259,6 +277,7 @@ async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
         None => Caller::Ip(client_ip(parts, app.config.trust_forwarded_for)),
     };
     if let Err(wait) = app.rate.check(&caller) {
+        metrics::refused("rate_limited");
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut r = refusal(
             StatusCode::TOO_MANY_REQUESTS,
@@ -271,7 +290,15 @@ async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
         );
         return Err(r);
     }
-    auth::principal(&app.db, &app.config.access, &parts.headers).await
+    auth::principal(&app.db, &app.config.access, &parts.headers)
+        .await
+        .inspect_err(|r| {
+            metrics::refused(match r.status() {
+                StatusCode::UNAUTHORIZED => "unauthenticated",
+                StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+                _ => "credential",
+            })
+        })
 }
 
 /// `GET /export/map.{gexf,graphml,cyjs,json}?…`: the network map as a file,
@@ -343,6 +370,7 @@ async fn graphql_post(State(app): State<AppState>, req: Request) -> Response {
         .and_then(|v| v.parse::<mime::Mime>().ok())
         .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
     if !json {
+        metrics::refused("content_type");
         return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "BAD_USER_INPUT",
@@ -353,6 +381,7 @@ async fn graphql_post(State(app): State<AppState>, req: Request) -> Response {
     let bytes = match axum::body::to_bytes(body, max).await {
         Ok(b) => b,
         Err(_) => {
+            metrics::refused("body_too_large");
             return refusal(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BAD_USER_INPUT",
@@ -363,6 +392,7 @@ async fn graphql_post(State(app): State<AppState>, req: Request) -> Response {
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
         Err(e) => {
+            metrics::refused("malformed");
             return refusal(
                 StatusCode::BAD_REQUEST,
                 "BAD_USER_INPUT",
@@ -403,6 +433,7 @@ async fn run(app: &AppState, principal: Principal, batch: BatchRequest, over_get
     };
     let max = app.config.limits.max_batch;
     if requests.len() > max {
+        metrics::refused("batch");
         return refusal(
             StatusCode::BAD_REQUEST,
             "BAD_USER_INPUT",
@@ -428,18 +459,130 @@ fn refused(code: &str, message: impl Into<String>) -> GqlResponse {
     GqlResponse::from_errors(vec![e])
 }
 
+/// Runs one operation for a principal, and records what it did (metrics,
+/// the request span's operation name, the request id on its errors).
+async fn execute(app: &AppState, principal: &Principal, req: GqlRequest, over_get: bool) -> GqlResponse {
+    let began = std::time::Instant::now();
+    let statements = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let mut op = OperationLabels::default();
+    let mut resp = metrics::counting(statements.clone(), execute_one(app, principal, req, over_get, &mut op)).await;
+    traces::mark(&mut resp);
+    let name = app.names.label(op.name.as_deref());
+    tracing::Span::current().record("graphql.operation", name.as_str());
+    let outcome = match (op.refused, resp.errors.is_empty()) {
+        (Some(kind), _) => {
+            metrics::refused(kind);
+            "refused"
+        }
+        (None, true) => "ok",
+        (None, false) => "error",
+    };
+    let codes = resp
+        .errors
+        .iter()
+        .map(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("code"))
+                .and_then(|v| match v {
+                    async_graphql::Value::String(s) => Some(error_code_label(s)),
+                    _ => None,
+                })
+                .unwrap_or("UNKNOWN")
+        })
+        .collect();
+    metrics::operation(metrics::Operation {
+        name,
+        kind: op.kind,
+        outcome,
+        elapsed: began.elapsed(),
+        statements: statements.load(std::sync::atomic::Ordering::Relaxed),
+        codes,
+    });
+    resp
+}
+
+/// The codes errors are counted by (a closed list: a label takes few values).
+fn error_code_label(code: &str) -> &'static str {
+    const CODES: [&str; 12] = [
+        "BAD_USER_INPUT",
+        "UNAUTHENTICATED",
+        "FORBIDDEN",
+        "NOT_FOUND",
+        "CONFLICT",
+        "INTERNAL",
+        "TIMEOUT",
+        "RATE_LIMITED",
+        "UNAVAILABLE",
+        "COMMIT_UNKNOWN",
+        "PERSISTED_QUERY_NOT_FOUND",
+        "PERSISTED_QUERY_NOT_ALLOWED",
+    ];
+    CODES.into_iter().find(|c| *c == code).unwrap_or("OTHER")
+}
+
+/// What the metrics of an operation are labelled with, found while it is
+/// admitted.
+struct OperationLabels {
+    name: Option<String>,
+    kind: &'static str,
+    /// The refusal before execution, by kind, if any.
+    refused: Option<&'static str>,
+}
+
+impl Default for OperationLabels {
+    fn default() -> Self {
+        OperationLabels {
+            name: None,
+            kind: "unknown",
+            refused: None,
+        }
+    }
+}
+
 /// Runs one operation for a principal: persisted query, alias limit, then
 /// the role's schema (depth, cost, introspection) under the time limit.
-async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, over_get: bool) -> GqlResponse {
+async fn execute_one(
+    app: &AppState,
+    principal: &Principal,
+    mut req: GqlRequest,
+    over_get: bool,
+    op: &mut OperationLabels,
+) -> GqlResponse {
     let limits = &app.config.limits;
     if let Err(r) = app.config.persisted.resolve(&mut req, principal.role) {
+        op.refused = Some("persisted_query");
         return refused(r.code, r.message);
     }
-    let parsed = match app.documents.get(&req.query) {
-        Ok(p) => p,
-        Err(e) => return refused("BAD_USER_INPUT", format!("the query does not parse: {e}")),
+    let parsed = {
+        let _parse = traces::enabled().then(|| tracing::info_span!("graphql.parse").entered());
+        match app.documents.get(&req.query) {
+            Ok(p) => p,
+            Err(e) => {
+                op.refused = Some("syntax");
+                return refused("BAD_USER_INPUT", format!("the query does not parse: {e}"));
+            }
+        }
     };
+    // The operation that runs: the one named, else the document's only one.
+    let chosen = parsed
+        .doc
+        .operations
+        .iter()
+        .find(|(name, _)| match &req.operation_name {
+            Some(want) => name.is_some_and(|n| n.as_str() == want),
+            None => true,
+        });
+    if let Some((name, o)) = chosen {
+        op.name = name.map(|n| n.to_string());
+        op.kind = match o.node.ty {
+            OperationType::Query => "query",
+            OperationType::Mutation => "mutation",
+            OperationType::Subscription => "subscription",
+        };
+    }
     if parsed.aliases > limits.max_aliases {
+        op.refused = Some("aliases");
         return refused(
             "BAD_USER_INPUT",
             format!(
@@ -450,12 +593,14 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
     }
     let introspection_off = app.config.production && matches!(principal.role, Role::Partner | Role::Anonymous);
     if introspection_off && parsed.introspection {
+        op.refused = Some("introspection");
         return refused(
             "FORBIDDEN",
             "introspection is off for partner portals and anonymous readers in production mode",
         );
     }
     if over_get && parsed.mutation {
+        op.refused = Some("mutation_over_get");
         return refused("BAD_USER_INPUT", "mutations must be sent with POST");
     }
     // async-graphql takes the document parsed here instead of parsing the
@@ -475,10 +620,12 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
         // Waiting for a turn counts in the time limit. The semaphore is
         // fair: turns go in arrival order.
         let asked = std::time::Instant::now();
+        let mut waiting = metrics::Waiting::new();
         let _turn = match &app.turns {
             Some(t) => Some(t.acquire().await.expect("the semaphore is never closed")),
             None => None,
         };
+        waiting.admitted();
         let began = std::time::Instant::now();
         let resp = graphql::execute(schema, req).await;
         // Where a slow answer's time went: waiting for a turn (the server
@@ -492,11 +639,12 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
     };
     match tokio::time::timeout(limits.timeout, run).await {
         Ok(mut resp) => {
-            coded(&mut resp, principal.role, limits);
+            op.refused = coded(&mut resp, principal.role, limits);
             resp
         }
         Err(_) => {
             tracing::warn!(principal = %principal.name, "a GraphQL request timed out");
+            op.refused = Some("timeout");
             refused(
                 "TIMEOUT",
                 format!(
@@ -511,21 +659,25 @@ async fn execute(app: &AppState, principal: &Principal, mut req: GqlRequest, ove
 /// Says which limit a refused operation went over (async-graphql's own
 /// messages do not); `graphql::execute` has given every error its
 /// `extensions.code` already.
-fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) {
+fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) -> Option<&'static str> {
+    let mut refused = None;
     for e in &mut resp.errors {
         if e.message == "Query is too complex." {
+            refused = Some("cost");
             e.message = format!(
                 "the query costs more than the {} allowed for the {} role (a list field costs its page size times what it selects): ask for smaller pages or fewer nested lists",
                 limits.max_cost(role),
                 role.as_str()
             );
         } else if e.message == "Query is nested too deep." {
+            refused = Some("depth");
             e.message = format!(
                 "the query is nested deeper than the {} levels allowed",
                 limits.max_depth
             );
         }
     }
+    refused
 }
 
 async fn graphiql(State(app): State<AppState>, req: Request) -> Response {
@@ -556,6 +708,23 @@ async fn graphiql_page(app: &AppState, parts: &Parts) -> Response {
             .finish(),
     )
     .into_response()
+}
+
+/// `GET /metrics` on the API's own address: for an admin credential only
+/// (`--metrics-listen` serves it to a scraper on an address of its own).
+async fn metrics_for_admins(State(app): State<AppState>, req: Request) -> Response {
+    let (parts, _) = req.into_parts();
+    match admit(&app, &parts).await {
+        Ok(p) if p.role == Role::Admin => {
+            metrics::render(&metrics::Scrape {
+                db: app.db.clone(),
+                graph: Some(app.graph.clone()),
+            })
+            .await
+        }
+        Ok(_) => refusal(StatusCode::FORBIDDEN, "FORBIDDEN", "/metrics is for admin keys"),
+        Err(r) => r,
+    }
 }
 
 /// `200 {"status":"ok"}` when the database answers, `503` otherwise.

@@ -72,6 +72,7 @@ pub async fn import(
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, TransferError> {
     let files = files.into();
+    let started = std::time::Instant::now();
     let txn = storage::import::begin(db).await?;
     // Which files the bundle carries decides what --replace may prune, and so
     // what an incremental reference may still point at.
@@ -139,6 +140,14 @@ pub async fn import(
         txn.rollback().await?;
     } else {
         txn.commit().await?;
+    }
+    // Metrics of imports that committed (through the `metrics` facade: a
+    // no-op where no recorder is installed, as in the CLI).
+    if !opts.dry_run {
+        metrics::histogram!("maillage_import_duration_seconds").record(started.elapsed().as_secs_f64());
+        for t in &summary.tables {
+            metrics::counter!("maillage_import_rows_total", "table" => t.table).increment(t.rows);
+        }
     }
     Ok(ImportOutcome {
         summary,

@@ -303,11 +303,18 @@ macro_rules! loaders {
                         // Begun when its first key is queued, by the field
                         // that last touched the loaders.
                         let pending = Activity::begin(&activity);
-                        tokio::spawn(async move {
-                            settle(&pending).await;
-                            batch.await;
-                            drop(pending);
-                        })
+                        // The batch counts in its request's statements and
+                        // traces under its request's span.
+                        let counter = crate::api::metrics::current_counter().unwrap_or_default();
+                        let span = tracing::Span::current();
+                        tokio::spawn(tracing::Instrument::instrument(
+                            crate::api::metrics::counting(counter, async move {
+                                settle(&pending).await;
+                                crate::api::traces::child("dataloader.batch", batch).await;
+                                drop(pending);
+                            }),
+                            span,
+                        ))
                     }
                 };
                 let loaders = Loaders {

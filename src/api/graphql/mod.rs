@@ -53,6 +53,9 @@ pub struct SchemaOptions {
     pub max_cost: usize,
     /// Whether `__schema` / `__type` may be asked.
     pub introspection: bool,
+    /// Spans for validation and execution (`api::traces::Phases`), when
+    /// traces are exported.
+    pub phases: bool,
 }
 
 impl Default for SchemaOptions {
@@ -61,6 +64,7 @@ impl Default for SchemaOptions {
             max_depth: 64,
             max_cost: usize::MAX,
             introspection: true,
+            phases: false,
         }
     }
 }
@@ -86,12 +90,16 @@ pub fn schema_with_graph(
     config: ApiConfig,
     options: SchemaOptions,
 ) -> AppSchema {
-    // No extension: any would put every field's resolution through
-    // async-graphql's extension chain (see `error::code_errors`).
+    // No extension unless traces are exported: any would put every field's
+    // resolution through async-graphql's extension chain (see
+    // `error::code_errors`).
     let mut b = Schema::build(QueryRoot::default(), MutationRoot, EmptySubscription)
         .data(config)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_cost);
+    if options.phases {
+        b = b.extension(super::traces::Phases);
+    }
     if !options.introspection {
         b = b.disable_introspection();
     }

@@ -136,7 +136,9 @@ impl Graph {
             Work::Whole => &self.0.wholes,
         };
         let _permit = pool.acquire().await.expect("the graph's pools are never closed");
-        tokio::task::spawn_blocking(f).await
+        // The computation traces under the request that asked for it.
+        let span = tracing::info_span!("graph.compute", work = ?work);
+        tokio::task::spawn_blocking(move || span.in_scope(f)).await
     }
 
     /// The current projection (an immutable snapshot: writes replace it).
