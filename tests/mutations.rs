@@ -26,6 +26,7 @@ fn coordinator() -> Principal {
         partner_id: None,
         name: "dcs-editor".into(),
         contact_details: true,
+        identity: "key:editor".into(),
     }
 }
 
@@ -35,6 +36,7 @@ fn analyst() -> Principal {
         partner_id: None,
         name: "observatoire".into(),
         contact_details: false,
+        identity: "key:observatoire".into(),
     }
 }
 

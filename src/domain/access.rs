@@ -56,6 +56,11 @@ pub struct Principal {
     pub name: String,
     /// Whether contacts' personal fields are shown to an analyst.
     pub contact_details: bool,
+    /// Who this is for rate limiting, once the credential is verified: an
+    /// API key by its prefix (`key:…`), a token by issuer and subject
+    /// (`jwt:iss:sub`); empty for the server itself and anonymous readers
+    /// (limited by their address).
+    pub identity: String,
 }
 
 impl Principal {
@@ -66,6 +71,7 @@ impl Principal {
             partner_id: None,
             name: "system".into(),
             contact_details: true,
+            identity: String::new(),
         }
     }
 
@@ -75,6 +81,7 @@ impl Principal {
             partner_id: None,
             name: "anonymous".into(),
             contact_details: false,
+            identity: String::new(),
         }
     }
 

@@ -45,7 +45,8 @@ pub struct KeyInfo {
     pub revoked: bool,
 }
 
-fn hash(secret: &str) -> String {
+/// The SHA-256 of a secret, in hex: what the key table stores.
+pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
@@ -133,6 +134,7 @@ async fn lookup(db: &DatabaseConnection, prefix: &str) -> Result<Option<Found>, 
             partner_id: row.partner_id,
             name: row.name,
             contact_details: row.contact_details,
+            identity: format!("key:{prefix}"),
         }),
         _ => None,
     };

@@ -95,6 +95,7 @@ impl TokenConfig {
 #[derive(Deserialize)]
 struct Claims {
     sub: Option<String>,
+    iss: Option<String>,
     role: String,
     partner: Option<String>,
     #[serde(default)]
@@ -133,10 +134,21 @@ pub async fn authenticate(db: &DatabaseConnection, cfg: &TokenConfig, token: &st
         (Role::Partner, None) => return None,
         _ => None,
     };
+    // Its rate bucket: the issuer's subject (a token without a subject,
+    // the token itself: only the key's holder can make another).
+    let identity = match &claims.sub {
+        Some(sub) => format!("jwt:{}:{sub}", claims.iss.as_deref().unwrap_or("")),
+        None => format!(
+            "jwt:{}:#{}",
+            claims.iss.as_deref().unwrap_or(""),
+            crate::domain::keys::hash(token)
+        ),
+    };
     Some(Principal {
         role,
         partner_id,
         name: claims.sub.unwrap_or_else(|| format!("token:{}", role.as_str())),
         contact_details: claims.contact_details,
+        identity,
     })
 }
