@@ -209,6 +209,26 @@ pub struct AccessArgs {
     /// Most aliased fields in one operation.
     #[arg(long, env = "MAILLAGE_MAX_ALIASES", default_value_t = 50)]
     pub max_aliases: usize,
+    /// Most lexical tokens in a query, for admin, coordinator and analyst
+    /// keys: counted before the query is parsed.
+    #[arg(long, env = "MAILLAGE_MAX_TOKENS", default_value_t = 20_000)]
+    pub max_tokens: usize,
+    /// Most lexical tokens in a query, for partner portals.
+    #[arg(long, env = "MAILLAGE_MAX_TOKENS_PARTNER", default_value_t = 10_000)]
+    pub max_tokens_partner: usize,
+    /// Most lexical tokens in a query, for anonymous readers.
+    #[arg(long, env = "MAILLAGE_MAX_TOKENS_ANONYMOUS", default_value_t = 5_000)]
+    pub max_tokens_anonymous: usize,
+    /// Most fields an operation selects (fragments counted each time they
+    /// are spread), for admin, coordinator and analyst keys.
+    #[arg(long, env = "MAILLAGE_MAX_FIELDS", default_value_t = 5_000)]
+    pub max_fields: usize,
+    /// Most fields an operation selects, for partner portals.
+    #[arg(long, env = "MAILLAGE_MAX_FIELDS_PARTNER", default_value_t = 2_000)]
+    pub max_fields_partner: usize,
+    /// Most fields an operation selects, for anonymous readers.
+    #[arg(long, env = "MAILLAGE_MAX_FIELDS_ANONYMOUS", default_value_t = 1_000)]
+    pub max_fields_anonymous: usize,
     /// Most operations in one batched request.
     #[arg(long, env = "MAILLAGE_MAX_BATCH", default_value_t = 10)]
     pub max_batch: usize,
@@ -294,6 +314,8 @@ impl AccessArgs {
                 max_body_bytes: self.max_body_bytes,
                 timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
                 max_running: self.max_running.unwrap_or_else(api::limits::default_max_running),
+                max_tokens: [self.max_tokens, self.max_tokens_partner, self.max_tokens_anonymous],
+                max_fields: [self.max_fields, self.max_fields_partner, self.max_fields_anonymous],
             },
             production: self.production,
             cors_origins: self.cors_origins.clone(),

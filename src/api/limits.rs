@@ -32,6 +32,12 @@ pub struct Limits {
     /// Most operations executing at once; the others wait their turn, first
     /// come first served (`0`: no limit). See [`default_max_running`].
     pub max_running: usize,
+    /// Most lexical tokens in a query text, per role (staff, partner,
+    /// anonymous): counted before anything is parsed, so a huge document is
+    /// refused before it is built.
+    pub max_tokens: [usize; 3],
+    /// Most fields an operation selects, fragments expanded, per role.
+    pub max_fields: [usize; 3],
 }
 
 /// Operations run at once by default: four per core.
@@ -59,6 +65,8 @@ impl Default for Limits {
             max_body_bytes: 1 << 20,
             timeout: Duration::from_secs(15),
             max_running: default_max_running(),
+            max_tokens: [20_000, 10_000, 5_000],
+            max_fields: [5_000, 2_000, 1_000],
         }
     }
 }
@@ -74,6 +82,145 @@ impl Limits {
             Role::Anonymous => self.max_cost_anonymous,
         }
     }
+
+    /// The token limit of a role.
+    pub fn max_tokens(&self, role: Role) -> usize {
+        self.max_tokens[tier(role)]
+    }
+
+    /// The field limit of a role.
+    pub fn max_fields(&self, role: Role) -> usize {
+        self.max_fields[tier(role)]
+    }
+}
+
+fn tier(role: Role) -> usize {
+    match role {
+        Role::Admin | Role::Coordinator | Role::Analyst => 0,
+        Role::Partner => 1,
+        Role::Anonymous => 2,
+    }
+}
+
+/// The longest name (of a field, argument, type, variable…) a query may
+/// hold. The schema's longest is under 40; async-graphql compares unknown
+/// names with every known one for its suggestions, at a cost proportional
+/// to their length.
+pub const MAX_NAME: usize = 128;
+
+/// Why a query text is refused before it is parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextRefusal {
+    Tokens(usize),
+    Name,
+}
+
+/// Counts the lexical tokens of a GraphQL document (punctuators, names,
+/// numbers, strings; blanks, commas and comments are none), stopping as
+/// soon as there are more than `max`, or at a name longer than
+/// [`MAX_NAME`]. One pass over the bytes, nothing allocated: what makes a
+/// megabyte of `id id id …` cost a millisecond to refuse instead of the
+/// parser's hundreds of milliseconds and megabytes. Malformed text is left
+/// to the parser (counted as best it can be).
+pub fn count_tokens(text: &str, max: usize) -> Result<usize, TextRefusal> {
+    let b = text.as_bytes();
+    let (mut i, mut n) = (0, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => {
+                i += 1;
+                continue;
+            }
+            0xEF if b[i..].starts_with(&[0xEF, 0xBB, 0xBF]) => {
+                i += 3;
+                continue;
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'.' if b[i..].starts_with(b"...") => i += 3,
+            b'_' | b'a'..=b'z' | b'A'..=b'Z' => {
+                let start = i;
+                while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric()) {
+                    i += 1;
+                }
+                if i - start > MAX_NAME {
+                    return Err(TextRefusal::Name);
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                i += 1;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'+' | b'-')) {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+        n += 1;
+        if n > max {
+            return Err(TextRefusal::Tokens(max));
+        }
+    }
+    Ok(n)
+}
+
+/// How many fields a document's operations select, each fragment counted
+/// as often as it is spread (so a fragment spread a thousand times counts a
+/// thousand times), saturating: a spread of spreads cannot overflow.
+pub fn count_fields(doc: &ExecutableDocument) -> usize {
+    use std::collections::HashMap;
+    fn walk(
+        set: &SelectionSet,
+        doc: &ExecutableDocument,
+        memo: &mut HashMap<String, usize>,
+        open: &mut Vec<String>,
+    ) -> usize {
+        set.items.iter().fold(0usize, |acc, s| {
+            acc.saturating_add(match &s.node {
+                Selection::Field(f) => 1usize.saturating_add(walk(&f.node.selection_set.node, doc, memo, open)),
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, doc, memo, open),
+                Selection::FragmentSpread(f) => {
+                    let name = f.node.fragment_name.node.to_string();
+                    if let Some(n) = memo.get(&name) {
+                        *n
+                    } else if open.contains(&name) {
+                        // A cycle: validation refuses it anyway.
+                        0
+                    } else if let Some(def) = doc.fragments.get(&f.node.fragment_name.node) {
+                        open.push(name.clone());
+                        let n = walk(&def.node.selection_set.node, doc, memo, open);
+                        open.pop();
+                        memo.insert(name, n);
+                        n
+                    } else {
+                        0
+                    }
+                }
+            })
+        })
+    }
+    let mut memo = HashMap::new();
+    doc.operations.iter().fold(0usize, |acc, (_, op)| {
+        acc.saturating_add(walk(&op.node.selection_set.node, doc, &mut memo, &mut vec![]))
+    })
 }
 
 /// How many fields of a document carry an alias (operations and fragments).
@@ -118,6 +265,41 @@ pub fn asks_introspection(doc: &ExecutableDocument) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_tokens_as_the_lexer_sees_them() {
+        let q = "query Q($a: Int = -1.5e3) { # a comment, not tokens\n  a: partners(first: $a, s: \"x, y \\\" z\") { ...F } }";
+        // query Q ( $ a : Int = -1.5e3 ) { a : partners ( first : $ a s : "…" ) { ... F } }
+        assert_eq!(count_tokens(q, 100), Ok(28));
+        assert_eq!(count_tokens(q, 27), Err(TextRefusal::Tokens(27)));
+        assert_eq!(
+            count_tokens("{ x(d: \"\"\"block \\\"\"\" \"quoted\" \"\"\") }", 100),
+            Ok(8)
+        );
+        assert_eq!(
+            count_tokens(&format!("{{ {} }}", "n".repeat(MAX_NAME + 1)), 100),
+            Err(TextRefusal::Name)
+        );
+        assert_eq!(count_tokens(&format!("{{ {} }}", "n".repeat(MAX_NAME)), 100), Ok(3));
+    }
+
+    #[test]
+    fn counts_fields_with_fragments_expanded() {
+        let doc = async_graphql::parser::parse_query(
+            "{ a: partners { ...F } b: partners { ...F nodes { id } } } fragment F on PartnerConnection { totalCount pageInfo { hasNextPage } }",
+        )
+        .unwrap();
+        // a, b (2) + F twice (3 each) + nodes, id (2)
+        assert_eq!(count_fields(&doc), 10);
+        // Spreads of spreads saturate rather than overflow.
+        let mut text = String::from("{ ...F0 } fragment F0 on QueryRoot { a: __typename }");
+        for i in 1..80 {
+            text.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{p} ...F{p} }}", p = i - 1));
+        }
+        text = text.replace("{ ...F0 }", "{ ...F79 }");
+        let doc = async_graphql::parser::parse_query(&text).unwrap();
+        assert_eq!(count_fields(&doc), usize::MAX);
+    }
 
     #[test]
     fn counts_aliases_in_operations_and_fragments() {

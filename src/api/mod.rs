@@ -54,7 +54,8 @@ pub struct ServerConfig {
     pub production: bool,
     /// Origins allowed to call the API from a browser (CORS); `*` for any.
     pub cors_origins: Vec<String>,
-    /// Requests per second (and burst) per credential; `None`: unlimited.
+    /// Requests per second (and burst) per identity (a verified API key or
+    /// token subject); `None`: unlimited.
     pub rate_per_credential: Option<Rate>,
     /// Requests per second (and burst) per client IP, for anonymous requests.
     pub rate_per_anonymous_ip: Option<Rate>,
@@ -111,6 +112,10 @@ impl Schemas {
 /// A parsed operation document and what admission checks read from it.
 struct Parsed {
     doc: ExecutableDocument,
+    /// Lexical tokens of its text, and fields its operations select
+    /// (fragments expanded): bounded per role.
+    tokens: usize,
+    fields: usize,
     aliases: usize,
     introspection: bool,
     mutation: bool,
@@ -130,12 +135,18 @@ impl Documents {
     const CAPACITY: usize = 256;
     const MAX_TEXT: usize = 8 * 1024;
 
-    fn get(&self, query: &str) -> Result<Arc<Parsed>, async_graphql::parser::Error> {
+    /// The document of `query`, whose text is first counted: more than
+    /// `max_tokens` tokens (the largest any role may send) and it is
+    /// refused before it is parsed.
+    fn get(&self, query: &str, max_tokens: usize) -> Result<Arc<Parsed>, DocumentError> {
         if let Some(p) = self.0.lock().expect("documents lock").get(query) {
             return Ok(p.clone());
         }
-        let doc = async_graphql::parser::parse_query(query)?;
+        let tokens = limits::count_tokens(query, max_tokens).map_err(DocumentError::Text)?;
+        let doc = async_graphql::parser::parse_query(query).map_err(DocumentError::Syntax)?;
         let parsed = Arc::new(Parsed {
+            tokens,
+            fields: limits::count_fields(&doc),
             aliases: limits::count_aliases(&doc),
             introspection: limits::asks_introspection(&doc),
             mutation: doc
@@ -152,6 +163,12 @@ impl Documents {
         }
         Ok(parsed)
     }
+}
+
+/// Why a query text gives no document.
+enum DocumentError {
+    Text(limits::TextRefusal),
+    Syntax(async_graphql::parser::Error),
 }
 
 impl Default for Documents {
@@ -213,6 +230,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         .route("/export/{file}", get(export_map))
         .merge(map::routes())
         .with_state(state)
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(traces::with_request_id))
         .layer(TraceLayer::new_for_http().make_span_with(traces::request_span))
         .layer(SetRequestIdLayer::new(
@@ -223,6 +241,35 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         app = app.layer(cors);
     }
     app
+}
+
+/// The same security headers on every answer: a page that sets its own
+/// policy (GraphiQL, the map) keeps it, anything else (JSON, exports,
+/// errors) may load nothing and be framed by nobody. Nothing says which
+/// server or version answers.
+async fn security_headers(req: Request, next: axum::middleware::Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin",
+        ),
+    ] {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    h.remove(header::SERVER);
+    h.remove("x-powered-by");
+    resp
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
@@ -247,15 +294,19 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
     )
 }
 
-/// The client's address: the socket's peer, or the first `X-Forwarded-For`
-/// hop when the server is told to trust its load balancer.
+/// The client's address: the socket's peer, or, when the server is told to
+/// trust its load balancer, the last `X-Forwarded-For` hop: the one that
+/// balancer appended. The hops before it are whatever the client wrote
+/// (taking the first would let anyone pick its own rate bucket).
 fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
     if trust_forwarded_for
         && let Some(ip) = parts
             .headers
-            .get("x-forwarded-for")
+            .get_all("x-forwarded-for")
+            .iter()
+            .next_back()
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.rsplit(',').next())
             .and_then(|v| v.trim().parse().ok())
     {
         return ip;
@@ -267,38 +318,65 @@ fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
 }
 
-/// Rate limit, then authentication: what every GraphQL request goes through
-/// before its body is even read.
+/// Authentication, then the rate limit of who it is: what every GraphQL
+/// request (and export) goes through before its body is even read.
+///
+/// The bucket is chosen once the credential is verified (an identity's
+/// own, or the address' for anonymous readers), so no one can spend
+/// another's budget; a failed credential counts against its address and
+/// key prefix, and once those are over their limit is answered `429`.
 async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
-    let caller = match auth::credential(&parts.headers) {
-        // The public part of a key (or the head of a token) names the bucket;
-        // a forged credential gets a bucket of its own, and no lookup.
-        Some(c) => Caller::Credential(c.chars().take(16).collect()),
-        None => Caller::Ip(client_ip(parts, app.config.trust_forwarded_for)),
+    let ip = client_ip(parts, app.config.trust_forwarded_for);
+    let principal = match auth::principal(&app.db, &app.config.access, &parts.headers).await {
+        Ok(p) => p,
+        Err(r) if r.status() == StatusCode::UNAUTHORIZED => {
+            metrics::refused("unauthenticated");
+            ::metrics::counter!("maillage_auth_failures_total").increment(1);
+            // The public part of an API key names the key a guesser aims at.
+            let prefix = auth::credential(&parts.headers)
+                .filter(|c| crate::domain::keys::is_api_key(c))
+                .map(|c| c.chars().take(12).collect::<String>());
+            return match app.rate.failed(ip, prefix.as_deref()) {
+                Ok(()) => Err(r),
+                Err(wait) => Err(too_many(
+                    wait,
+                    "too many failed authentications from this client: try again in {} s",
+                )),
+            };
+        }
+        Err(r) => {
+            metrics::refused(match r.status() {
+                StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+                _ => "credential",
+            });
+            return Err(r);
+        }
+    };
+    let caller = if principal.identity.is_empty() {
+        Caller::Ip(ip)
+    } else {
+        Caller::Identity(principal.identity.clone())
     };
     if let Err(wait) = app.rate.check(&caller) {
         metrics::refused("rate_limited");
-        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-        let mut r = refusal(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            &format!("too many requests: try again in {secs} s"),
-        );
-        r.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_str(&secs.to_string()).expect("digits"),
-        );
-        return Err(r);
+        return Err(too_many(wait, "too many requests: try again in {} s"));
     }
-    auth::principal(&app.db, &app.config.access, &parts.headers)
-        .await
-        .inspect_err(|r| {
-            metrics::refused(match r.status() {
-                StatusCode::UNAUTHORIZED => "unauthenticated",
-                StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-                _ => "credential",
-            })
-        })
+    Ok(principal)
+}
+
+/// `429 RATE_LIMITED` with `Retry-After`; `{}` in `message` is the wait.
+fn too_many(wait: Duration, message: &str) -> Response {
+    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut r = refusal(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        &message.replace("{}", &secs.to_string()),
+    );
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&secs.to_string()).expect("digits"),
+    );
+    r
 }
 
 /// `GET /export/map.{gexf,graphml,cyjs,json}?…`: the network map as a file,
@@ -502,10 +580,22 @@ async fn execute(app: &AppState, principal: &Principal, req: GqlRequest, over_ge
     resp
 }
 
+fn too_large_query(role: Role, limits: &Limits) -> GqlResponse {
+    refused(
+        "QUERY_TOO_LARGE",
+        format!(
+            "the query has more than the {} tokens allowed for the {} role",
+            limits.max_tokens(role),
+            role.as_str()
+        ),
+    )
+}
+
 /// The codes errors are counted by (a closed list: a label takes few values).
 fn error_code_label(code: &str) -> &'static str {
-    const CODES: [&str; 12] = [
+    const CODES: [&str; 13] = [
         "BAD_USER_INPUT",
+        "QUERY_TOO_LARGE",
         "UNAUTHENTICATED",
         "FORBIDDEN",
         "NOT_FOUND",
@@ -556,11 +646,23 @@ async fn execute_one(
     }
     let parsed = {
         let _parse = traces::enabled().then(|| tracing::info_span!("graphql.parse").entered());
-        match app.documents.get(&req.query) {
+        let most = limits.max_tokens.iter().copied().max().unwrap_or(0);
+        match app.documents.get(&req.query, most) {
             Ok(p) => p,
-            Err(e) => {
+            Err(DocumentError::Syntax(e)) => {
                 op.refused = Some("syntax");
                 return refused("BAD_USER_INPUT", format!("the query does not parse: {e}"));
+            }
+            Err(DocumentError::Text(limits::TextRefusal::Tokens(_))) => {
+                op.refused = Some("tokens");
+                return too_large_query(principal.role, limits);
+            }
+            Err(DocumentError::Text(limits::TextRefusal::Name)) => {
+                op.refused = Some("name_length");
+                return refused(
+                    "QUERY_TOO_LARGE",
+                    format!("the query holds a name longer than {} characters", limits::MAX_NAME),
+                );
             }
         }
     };
@@ -580,6 +682,21 @@ async fn execute_one(
             OperationType::Mutation => "mutation",
             OperationType::Subscription => "subscription",
         };
+    }
+    if parsed.tokens > limits.max_tokens(principal.role) {
+        op.refused = Some("tokens");
+        return too_large_query(principal.role, limits);
+    }
+    if parsed.fields > limits.max_fields(principal.role) {
+        op.refused = Some("fields");
+        return refused(
+            "QUERY_TOO_LARGE",
+            format!(
+                "the query selects more than the {} fields allowed for the {} role (fragments counted each time they are spread)",
+                limits.max_fields(principal.role),
+                principal.role.as_str()
+            ),
+        );
     }
     if parsed.aliases > limits.max_aliases {
         op.refused = Some("aliases");

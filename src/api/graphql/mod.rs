@@ -51,7 +51,8 @@ pub struct SchemaOptions {
     /// Largest cost allowed: a field costs 1, a list field its page size
     /// times what it selects.
     pub max_cost: usize,
-    /// Whether `__schema` / `__type` may be asked.
+    /// Whether `__schema` / `__type` may be asked (and, with it, whether
+    /// an unknown name is answered with suggestions).
     pub introspection: bool,
     /// Spans for validation and execution (`api::traces::Phases`), when
     /// traces are exported.
@@ -101,7 +102,9 @@ pub fn schema_with_graph(
         b = b.extension(super::traces::Phases);
     }
     if !options.introspection {
-        b = b.disable_introspection();
+        // Suggestions ("Did you mean …?") would rebuild the schema for
+        // whoever may not introspect it (clairvoyance and the like).
+        b = b.disable_introspection().disable_suggestions();
     }
     if let Some(db) = db {
         b = b.data(db);
