@@ -88,13 +88,15 @@ static ASSETS: [Asset; 6] = [
 
 /// The example operations, as GraphiQL's default tabs (a first one says
 /// how to send a credential and runs a small query).
-const WELCOME: &str = r#"# maillage's GraphQL API (the schema: the Docs button on the left).
+const WELCOME: &str = r#"# maillage's GraphQL API: its schema is under Docs (left).
 #
-# Without a credential you read public data only. With an API key, open
-# Headers below this editor and write {"X-Api-Key": "mlg_…"}, or
-# {"Authorization": "Bearer …"} for a token.
+# Without a credential you read public data only.
+# With an API key, open Headers (below) and write
+#   {"X-Api-Key": "mlg_…"}
+# or, for a token, {"Authorization": "Bearer …"}.
 #
-# The other tabs are the examples of examples/graphql/. Run with Ctrl-Enter.
+# The other tabs are the examples of examples/graphql/.
+# Run one with ▶ or Ctrl-Enter.
 query Partners {
   partners(first: 2) {
     totalCount
