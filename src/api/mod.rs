@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod export;
+pub mod graphiql;
 pub mod graphql;
 
 pub mod limits;
@@ -16,7 +17,6 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{
     BatchRequest, BatchResponse, ErrorExtensionValues, Request as GqlRequest, Response as GqlResponse,
@@ -24,7 +24,7 @@ use async_graphql::{
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use lru::LruCache;
@@ -223,12 +223,13 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         names: Arc::new(metrics::OperationNames::default()),
     };
     let mut app = Router::new()
-        .route("/", get(graphiql))
+        .route("/", get(graphiql_root))
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_for_admins))
         .route("/export/{file}", get(export_map))
         .merge(map::routes())
+        .merge(graphiql::routes())
         .with_state(state)
         .layer(axum::middleware::from_fn(security_headers))
         .layer(axum::middleware::from_fn(traces::with_request_id))
@@ -797,13 +798,14 @@ fn coded(resp: &mut GqlResponse, role: Role, limits: &Limits) -> Option<&'static
     refused
 }
 
-async fn graphiql(State(app): State<AppState>, req: Request) -> Response {
+async fn graphiql_root(State(app): State<AppState>, req: Request) -> Response {
     let (parts, _) = req.into_parts();
     graphiql_page(&app, &parts).await
 }
 
-/// GraphiQL, except in production for anonymous readers and portals (who
-/// have no introspection there either).
+/// GraphiQL (served by maillage itself, `graphiql/`), except in
+/// production for anonymous readers and portals (who have no introspection
+/// there either); its files are served to everyone.
 async fn graphiql_page(app: &AppState, parts: &Parts) -> Response {
     if app.config.production {
         let role = auth::principal(&app.db, &app.config.access, &parts.headers)
@@ -818,13 +820,7 @@ async fn graphiql_page(app: &AppState, parts: &Parts) -> Response {
                 .into_response();
         }
     }
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("maillage — GraphiQL")
-            .finish(),
-    )
-    .into_response()
+    graphiql::page()
 }
 
 /// `GET /metrics` on the API's own address: for an admin credential only
