@@ -149,3 +149,69 @@ async fn a_dropped_transaction_is_rolled_back_at_once() {
     let open: i64 = row.try_get_by_index(0).unwrap();
     assert_eq!(open, 0, "transactions left open");
 }
+
+fn backend_pid() -> Statement {
+    Statement::from_string(DbBackend::Postgres, "SELECT pg_backend_pid()")
+}
+
+async fn terminate(admin: &sea_orm::DatabaseConnection, pid: i32) {
+    admin
+        .execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_terminate_backend({pid})"),
+        ))
+        .await
+        .unwrap();
+}
+
+/// A connection that dies under its statement (the server restarted, the
+/// network was cut) is closed on its way back to the pool; one that died
+/// idle fails its next statement and is closed then. Either way the pool
+/// never hands a dead connection out twice. (The first sqlx-core patch put
+/// the first kind back unchecked, and every later statement failed on it:
+/// vendor/README.md.)
+#[tokio::test]
+async fn a_dead_connection_is_never_handed_out_twice() {
+    if common::engine() != "postgres" {
+        return;
+    }
+    let t = TestDb::new().await;
+    let db = maillage::storage::connect_with(&t.url, Some(1)).await.unwrap();
+    let pid = |db: sea_orm::DatabaseConnection| async move {
+        let row = db.query_one_raw(backend_pid()).await.unwrap().unwrap();
+        row.try_get_by_index::<i32>(0).unwrap()
+    };
+    let first = pid(db.clone()).await;
+
+    // Killed under its statement.
+    let sleeper = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.query_all_raw(Statement::from_string(DbBackend::Postgres, "SELECT pg_sleep(10)"))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    terminate(&t.db, first).await;
+    assert!(sleeper.await.unwrap().is_err(), "the statement outlived its connection");
+    for n in 0..3 {
+        db.query_all_raw(select_one())
+            .await
+            .unwrap_or_else(|e| panic!("statement {n} after the kill: {e}"));
+    }
+    let second = pid(db.clone()).await;
+    assert_ne!(first, second, "the dead connection was handed out again");
+
+    // Killed while idle in the pool: its next statement cannot know, but
+    // the one after gets a live connection.
+    terminate(&t.db, second).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let _ = db.query_all_raw(select_one()).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for n in 0..3 {
+        db.query_all_raw(select_one())
+            .await
+            .unwrap_or_else(|e| panic!("statement {n} after the idle kill: {e}"));
+    }
+    assert_ne!(pid(db.clone()).await, second);
+}

@@ -13,6 +13,10 @@ use crate::error::Error;
 use super::inner::{is_beyond_max_lifetime, DecrementSizeGuard, PoolInner};
 use crate::pool::options::PoolConnectionMetadata;
 
+/// How long a released connection may take to finish what it was left
+/// doing (maillage's patch).
+const RELEASE_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
 const CLOSE_ON_DROP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection managed by a [`Pool`][crate::pool::Pool].
@@ -312,16 +316,19 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         // this is simply a band-aid as SQLx-next connections should be able
         // to recover from cancellations
         //
-        // maillage's patch (vendor/README.md): only when something was left
-        // to send, such as the `ROLLBACK` of a dropped transaction. A
-        // connection whose statement ran to its end is ready; pinging it was
-        // one more round trip per statement. One left waiting for the rest
-        // of a cancelled statement's answer is drained by its next
-        // statement (`wait_until_ready`).
-        let ping = if self.raw.should_flush() {
-            self.raw.ping().await
-        } else {
-            Ok(())
+        // maillage's patch (vendor/README.md): no ping, but the connection's
+        // own `flush`: it sends what was left to send (the `ROLLBACK` of a
+        // dropped transaction) and reads what was left to read (the rest of
+        // an answer whose statement was cancelled or failed), and costs
+        // nothing for a connection whose statement ran to its end. A
+        // connection that died under its statement (the server restarted,
+        // the network was cut) fails here and is closed, instead of going
+        // back to the pool to fail its next statement. Bounded, so that a
+        // connection whose peer vanished without a word cannot hold its
+        // pool slot.
+        let ping = match crate::rt::timeout(RELEASE_FLUSH_TIMEOUT, self.raw.flush()).await {
+            Ok(flushed) => flushed,
+            Err(_) => Err(Error::PoolTimedOut),
         };
         if let Err(error) = ping {
             tracing::warn!(
