@@ -137,7 +137,7 @@ async fn http_load(db: &sea_orm::DatabaseConnection, graph: &Graph, pairs: &[(i6
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);
     let app = maillage::api::router(db.clone(), config);
-    let server = tokio::spawn(maillage::api::serve(listener, app));
+    let server = tokio::spawn(maillage::api::serve(listener, app, std::time::Duration::from_secs(5)));
     let gid = |id: i64| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Partner:{id}"));
     let client: hyper_util::client::legacy::Client<_, http_body_util::Full<axum::body::Bytes>> =
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())

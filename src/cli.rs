@@ -158,6 +158,10 @@ pub struct ServeArgs {
     /// `/metrics` on the API's address answers admin credentials only.
     #[arg(long, env = "MAILLAGE_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Seconds a stop (SIGTERM, Ctrl-C) waits for the requests in flight
+    /// before abandoning them and exiting.
+    #[arg(long, env = "MAILLAGE_SHUTDOWN_GRACE_SECONDS", default_value_t = 10.0)]
+    pub shutdown_grace_seconds: f64,
     #[command(flatten)]
     pub access: AccessArgs,
 }
@@ -323,6 +327,7 @@ impl AccessArgs {
             rate_per_anonymous_ip: self.rate_limit_anonymous.0,
             trust_forwarded_for: self.trust_forwarded_for,
             graph: None,
+            health: Default::default(),
             persisted: std::sync::Arc::new(persisted),
         })
     }
@@ -462,7 +467,13 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) -> anyhow::Result<()> {
-    let db = storage::open_with(url, pool).await?;
+    // One watcher per process keeps the pool clear of connections an
+    // outage killed, and lets requests fail fast while it lasts.
+    let health = storage::Health::new();
+    let db = storage::open_watched(url, pool, &health).await?;
+    if !url.starts_with("sqlite:") {
+        health.watch(url)?;
+    }
     tracing::info!(database = %storage::redact(url), "database ready");
     // The demo fills the default database of a first run; a database named
     // by the operator is never filled unasked.
@@ -491,6 +502,7 @@ async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) 
     let graph = crate::domain::graph::Graph::start(db.clone()).await?;
     tracing::info!(elapsed = ?started.elapsed(), "graph projection ready: {graph:?}");
     config.graph = Some(graph);
+    config.health = health;
     if config.production {
         tracing::info!("production mode: no introspection and no GraphiQL for partner portals and anonymous readers");
     }
@@ -509,7 +521,9 @@ async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) 
             }
         });
     }
-    let served = api::serve(listener, api::router(db, config)).await;
+    let grace = std::time::Duration::try_from_secs_f64(args.shutdown_grace_seconds.max(0.0))
+        .map_err(|e| anyhow::anyhow!("--shutdown-grace-seconds: {e}"))?;
+    let served = api::serve(listener, api::router(db, config), grace).await;
     // The spans still buffered go out before the process ends.
     api::traces::shutdown();
     served?;

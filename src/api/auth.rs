@@ -86,11 +86,14 @@ pub async fn principal(
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "authentication: database error");
-                return Err(refusal(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "INTERNAL",
-                    "cannot check the credential now; the server log has the details",
-                ));
+                return Err(match &e {
+                    keys::KeyError::Storage(s) if s.unavailable() => super::lifecycle::unavailable(),
+                    _ => refusal(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "INTERNAL",
+                        "cannot check the credential now; the server log has the details",
+                    ),
+                });
             }
         }
     } else if cfg.tokens.is_enabled() {

@@ -4,13 +4,15 @@ pub mod auth;
 pub mod export;
 pub mod graphiql;
 pub mod graphql;
-
+pub mod lifecycle;
 pub mod limits;
 pub mod map;
 pub mod metrics;
 pub mod persisted;
 pub mod rate;
 pub mod traces;
+
+pub use lifecycle::serve;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroUsize;
@@ -66,6 +68,9 @@ pub struct ServerConfig {
     /// The graph projection (`serve` loads it at start); `None`: one is
     /// made, loaded on first use.
     pub graph: Option<crate::domain::graph::Graph>,
+    /// What the process knows of the database's reachability (`serve`
+    /// watches it; the default stays up).
+    pub health: storage::Health,
 }
 
 impl From<ApiConfig> for ServerConfig {
@@ -191,6 +196,7 @@ pub struct AppState {
     turns: Option<Arc<Semaphore>>,
     /// Operation names as metric labels (capped).
     names: Arc<metrics::OperationNames>,
+    health: storage::Health,
 }
 
 /// The HTTP application.
@@ -212,6 +218,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
     ));
     let cors = cors_layer(&config.cors_origins);
     let turns = (config.limits.max_running > 0).then(|| Arc::new(Semaphore::new(config.limits.max_running)));
+    let health = config.health.clone();
     let state = AppState {
         db,
         schemas,
@@ -221,13 +228,14 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         graph,
         turns,
         names: Arc::new(metrics::OperationNames::default()),
+        health,
     };
     let mut app = Router::new()
         .route("/", get(graphiql_root))
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_for_admins))
         .route("/export/{file}", get(export_map))
+        .merge(lifecycle::routes())
         .merge(map::routes())
         .merge(graphiql::routes())
         .with_state(state)
@@ -328,7 +336,14 @@ fn client_ip(parts: &Parts, trust_forwarded_for: bool) -> IpAddr {
 /// key prefix, and once those are over their limit is answered `429`.
 async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
     let ip = client_ip(parts, app.config.trust_forwarded_for);
-    let principal = match auth::principal(&app.db, &app.config.access, &parts.headers).await {
+    // A credential read from the cache needs no database; one that would
+    // wait for it while it is down is refused at once.
+    let checked = tokio::select! {
+        biased;
+        p = auth::principal(&app.db, &app.config.access, &parts.headers) => p,
+        () = app.health.down() => Err(lifecycle::unavailable()),
+    };
+    let principal = match checked {
         Ok(p) => p,
         Err(r) if r.status() == StatusCode::UNAUTHORIZED => {
             metrics::refused("unauthenticated");
@@ -347,7 +362,10 @@ async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
         }
         Err(r) => {
             metrics::refused(match r.status() {
-                StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    app.health.suspect();
+                    "unavailable"
+                }
                 _ => "credential",
             });
             return Err(r);
@@ -405,7 +423,13 @@ async fn export_map(
         Ok(p) => p,
         Err(e) => return refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e),
     };
-    match export::build_map(&app.db, &app.graph, &principal.scope(), &params).await {
+    let scope = principal.scope();
+    let built = tokio::select! {
+        biased;
+        b = export::build_map(&app.db, &app.graph, &scope, &params) => b,
+        () = app.health.down() => return lifecycle::unavailable(),
+    };
+    match built {
         Ok(Ok((p, map))) => (
             [
                 (header::CONTENT_TYPE, format.content_type().to_owned()),
@@ -415,6 +439,11 @@ async fn export_map(
         )
             .into_response(),
         Ok(Err(msg)) => refusal(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &msg),
+        Err(e) if e.unavailable() => {
+            tracing::warn!(error = %e, "map export: the database cannot be reached");
+            app.health.suspect();
+            lifecycle::unavailable()
+        }
         Err(e) => {
             tracing::error!(error = %e, "map export failed");
             refusal(
@@ -506,7 +535,9 @@ async fn graphql_get(State(app): State<AppState>, req: Request) -> Response {
 async fn run(app: &AppState, principal: Principal, batch: BatchRequest, over_get: bool) -> Response {
     let requests = match batch {
         BatchRequest::Single(r) => {
-            return Json(execute(app, &principal, r, over_get).await).into_response();
+            let resp = execute(app, &principal, r, over_get).await;
+            let down = unavailable(&resp);
+            return answer(Json(resp), down);
         }
         BatchRequest::Batch(rs) => rs,
     };
@@ -526,7 +557,31 @@ async fn run(app: &AppState, principal: Principal, batch: BatchRequest, over_get
     for r in requests {
         out.push(execute(app, &principal, r, over_get).await);
     }
-    Json(BatchResponse::Batch(out)).into_response()
+    let down = out.iter().any(unavailable);
+    answer(Json(BatchResponse::Batch(out)), down)
+}
+
+/// Whether an operation failed for want of the database (`UNAVAILABLE`).
+fn unavailable(resp: &GqlResponse) -> bool {
+    resp.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| matches!(c, async_graphql::Value::String(s) if s == graphql::error::UNAVAILABLE))
+    })
+}
+
+/// The HTTP answer: `503` with `Retry-After` when the database could not be
+/// reached, so that clients and load balancers retry (elsewhere GraphQL
+/// errors travel in a `200`). A `COMMIT_UNKNOWN` is not retried blindly:
+/// it stays a `200` carrying its code.
+fn answer(body: impl IntoResponse, down: bool) -> Response {
+    let mut r = body.into_response();
+    if down {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        lifecycle::retry_after(&mut r);
+    }
+    r
 }
 
 /// A GraphQL error response with a code, for a refusal before execution.
@@ -594,7 +649,7 @@ fn too_large_query(role: Role, limits: &Limits) -> GqlResponse {
 
 /// The codes errors are counted by (a closed list: a label takes few values).
 fn error_code_label(code: &str) -> &'static str {
-    const CODES: [&str; 13] = [
+    const CODES: [&str; 14] = [
         "BAD_USER_INPUT",
         "QUERY_TOO_LARGE",
         "UNAUTHENTICATED",
@@ -606,6 +661,7 @@ fn error_code_label(code: &str) -> &'static str {
         "RATE_LIMITED",
         "UNAVAILABLE",
         "COMMIT_UNKNOWN",
+        "STORAGE_FULL",
         "PERSISTED_QUERY_NOT_FOUND",
         "PERSISTED_QUERY_NOT_ALLOWED",
     ];
@@ -755,9 +811,32 @@ async fn execute_one(
         );
         resp
     };
-    match tokio::time::timeout(limits.timeout, run).await {
+    // A request waiting on the database when it is seen unreachable is
+    // answered at once rather than at its timeout; one that can answer
+    // without it (introspection, a cached read) still does (`biased`: it
+    // is polled first).
+    let commits = Arc::new(std::sync::atomic::AtomicU8::new(storage::write::COMMIT_NONE));
+    let run = storage::write::tracking_commits(commits.clone(), tokio::time::timeout(limits.timeout, run));
+    let outcome = tokio::select! {
+        biased;
+        r = run => Some(r),
+        () = app.health.down() => None,
+    };
+    let Some(outcome) = outcome else {
+        op.refused = Some("unavailable");
+        let error = match commits.load(std::sync::atomic::Ordering::Acquire) {
+            storage::write::COMMIT_NONE => graphql::error::unavailable(),
+            _ => graphql::error::commit_unknown(),
+        };
+        return GqlResponse::from_errors(vec![error.into_server_error(Default::default())]);
+    };
+    match outcome {
         Ok(mut resp) => {
             op.refused = coded(&mut resp, principal.role, limits);
+            if unavailable(&resp) {
+                // Ping now rather than at the next round.
+                app.health.suspect();
+            }
             resp
         }
         Err(_) => {
@@ -837,57 +916,5 @@ async fn metrics_for_admins(State(app): State<AppState>, req: Request) -> Respon
         }
         Ok(_) => refusal(StatusCode::FORBIDDEN, "FORBIDDEN", "/metrics is for admin keys"),
         Err(r) => r,
-    }
-}
-
-/// `200 {"status":"ok"}` when the database answers, `503` otherwise.
-async fn healthz(State(app): State<AppState>) -> impl IntoResponse {
-    match tokio::time::timeout(Duration::from_secs(5), storage::ping(&app.db)).await {
-        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "health check: database error");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "unavailable", "database": "error"})),
-            )
-        }
-        Err(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({"status": "unavailable", "database": "timeout"})),
-        ),
-    }
-}
-
-/// Serves until Ctrl-C (or SIGTERM), then lets requests in flight finish.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-    let addr: SocketAddr = listener.local_addr()?;
-    // Handlers are installed before the address is announced: a supervisor
-    // (or a test) that signals as soon as it reads the line must get a
-    // graceful stop, not the default kill.
-    let shutdown = shutdown_signal()?;
-    tracing::info!("maillage listening on http://{addr}/ (GraphQL at /graphql, GraphiQL at /)");
-    // The peer address feeds the per-IP rate limit of anonymous requests.
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut int = signal(SignalKind::interrupt())?;
-        let mut term = signal(SignalKind::terminate())?;
-        Ok(async move {
-            tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-            tracing::info!("shutting down: finishing requests in flight");
-        })
-    }
-    #[cfg(not(unix))]
-    {
-        Ok(async {
-            let _ = tokio::signal::ctrl_c().await;
-            tracing::info!("shutting down: finishing requests in flight");
-        })
     }
 }

@@ -44,12 +44,13 @@ pub async fn begin(db: &DatabaseConnection) -> Result<ImportTxn> {
 }
 
 impl ImportTxn {
+    /// Commits, telling a lost connection apart (see [`super::write::commit`]).
     pub async fn commit(self) -> Result<()> {
-        match self {
-            ImportTxn::Orm(t) => t.commit().await?,
-            ImportTxn::Postgres(t) => t.commit().await?,
-        }
-        Ok(())
+        super::write::commit_sent();
+        super::write::finish_commit(match self {
+            ImportTxn::Orm(t) => t.commit().await,
+            ImportTxn::Postgres(t) => t.commit().await,
+        })
     }
 
     pub async fn rollback(self) -> Result<()> {

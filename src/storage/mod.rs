@@ -9,6 +9,7 @@ pub mod decode;
 pub mod entity;
 pub mod export;
 pub mod graph;
+pub mod health;
 pub mod import;
 pub mod keys;
 pub mod list;
@@ -25,6 +26,7 @@ use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynch
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr};
 use sea_orm_migration_api::MigratorTrait;
 
+pub use health::Health;
 pub use read::Scope;
 
 use migration as sea_orm_migration_api;
@@ -39,10 +41,37 @@ pub enum StorageError {
     Migrate(DbErr),
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    /// The connection was lost while the database was committing: the
+    /// change may or may not have been saved.
+    #[error("the database connection was lost during the commit: {0}")]
+    CommitUnknown(DbErr),
+    /// The database holds migrations this binary does not know: a newer
+    /// maillage migrated it.
+    #[error(
+        "the database schema is newer than this maillage: it has migration(s) {} that this binary does not know; run a maillage at least as new as the one that migrated it",
+        .0.join(", ")
+    )]
+    SchemaNewer(Vec<String>),
     /// A reference could not be resolved while writing (the domain layer
     /// validates first, so this means the data changed underneath).
     #[error("{0}")]
     Integrity(String),
+}
+
+impl StorageError {
+    /// Whether the database could not be reached (as opposed to refusing a
+    /// statement): what the interfaces answer `UNAVAILABLE`.
+    pub fn unavailable(&self) -> bool {
+        match self {
+            StorageError::Db(e) | StorageError::Connect { source: e, .. } => health::unavailable(e),
+            _ => false,
+        }
+    }
+
+    /// Whether a write failed for want of room (a full disk).
+    pub fn full(&self) -> bool {
+        matches!(self, StorageError::Db(e) if health::full(e))
+    }
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -71,6 +100,12 @@ pub fn default_pool_size() -> u32 {
 /// [`connect`], with `pool_size` connections at most on PostgreSQL
 /// (default [`default_pool_size`]); SQLite pools are sized here.
 pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<DatabaseConnection> {
+    connect_watched(url, pool_size, &Health::new()).await
+}
+
+/// [`connect_with`], whose PostgreSQL pool hands out no connection opened
+/// before an outage that `health` noticed (see [`health`]).
+pub async fn connect_watched(url: &str, pool_size: Option<u32>, health: &Health) -> Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(std::env::var_os("MAILLAGE_LOG_SQL").is_some())
         // A dead database should be reported within seconds, not minutes.
@@ -101,6 +136,13 @@ pub async fn connect_with(url: &str, pool_size: Option<u32>) -> Result<DatabaseC
         });
     } else {
         opts.max_connections(pool_size.unwrap_or_else(default_pool_size).max(1));
+        // Refused, the pool closes the connection and takes (or opens)
+        // another: no round trip for a connection known good.
+        let health = health.clone();
+        opts.map_sqlx_postgres_before_acquire(move |_, meta| {
+            let fresh = !health.stale(meta.age);
+            Box::pin(async move { Ok(fresh) })
+        });
     }
     Database::connect(opts).await.map_err(|source| StorageError::Connect {
         url: redact(url),
@@ -115,14 +157,93 @@ pub async fn open(url: &str) -> Result<DatabaseConnection> {
 
 /// [`open`] with a PostgreSQL pool of `pool_size` connections (see [`connect_with`]).
 pub async fn open_with(url: &str, pool_size: Option<u32>) -> Result<DatabaseConnection> {
-    let db = connect_with(url, pool_size).await?;
+    open_watched(url, pool_size, &Health::new()).await
+}
+
+/// [`open_with`] on a pool that `health` keeps clear of dead connections
+/// (see [`connect_watched`]).
+pub async fn open_watched(url: &str, pool_size: Option<u32>, health: &Health) -> Result<DatabaseConnection> {
+    let db = connect_watched(url, pool_size, health).await?;
     migrate(&db).await?;
     Ok(db)
 }
 
-/// Applies the pending migrations (idempotent).
+/// Applies the pending migrations (idempotent). Refuses a database that a
+/// newer maillage migrated ([`StorageError::SchemaNewer`]): this binary
+/// would misread its tables.
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
+    let unknown = unknown_migrations(db).await?;
+    if !unknown.is_empty() {
+        return Err(StorageError::SchemaNewer(unknown));
+    }
     migration::Migrator::up(db, None).await.map_err(StorageError::Migrate)
+}
+
+/// How the schema of a database stands against this binary's migrations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// This binary's migrations not applied yet.
+    pub pending: Vec<String>,
+    /// Migrations applied that this binary does not have (a newer
+    /// maillage migrated the database).
+    pub unknown: Vec<String>,
+}
+
+impl SchemaStatus {
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.unknown.is_empty()
+    }
+}
+
+/// The migrations applied to `db` that this binary does not have (none
+/// for a fresh database).
+pub async fn unknown_migrations(db: &DatabaseConnection) -> Result<Vec<String>> {
+    Ok(schema_status(db).await?.unknown)
+}
+
+/// Compares the migrations applied to `db` with this binary's.
+pub async fn schema_status(db: &DatabaseConnection) -> Result<SchemaStatus> {
+    use sea_orm::{Statement, TryGetable};
+    let backend = db.get_database_backend();
+    let table_exists = match backend {
+        DatabaseBackend::Sqlite => {
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'"
+        }
+        _ => {
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_name = 'seaql_migrations' AND table_schema = current_schema()"
+        }
+    };
+    let known: Vec<String> = migration::Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let row = db
+        .query_one_raw(Statement::from_string(backend, table_exists))
+        .await?
+        .ok_or_else(|| StorageError::Integrity("no answer to a count".into()))?;
+    if i64::try_get_by_index(&row, 0).map_err(DbErr::from)? == 0 {
+        return Ok(SchemaStatus {
+            pending: known,
+            unknown: vec![],
+        });
+    }
+    let mut applied = std::collections::HashSet::new();
+    for r in db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT version FROM seaql_migrations ORDER BY version",
+        ))
+        .await?
+    {
+        applied.insert(String::try_get_by_index(&r, 0).map_err(DbErr::from)?);
+    }
+    let mut unknown: Vec<String> = applied.iter().filter(|v| !known.contains(v)).cloned().collect();
+    unknown.sort();
+    Ok(SchemaStatus {
+        pending: known.into_iter().filter(|k| !applied.contains(k)).collect(),
+        unknown,
+    })
 }
 
 /// A cheap round trip to the database, for health checks.

@@ -29,6 +29,61 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
     Ok(txn)
 }
 
+/// Where the commit of the request being run stands ([`tracking_commits`]):
+/// none sent yet, sent without an answer, or answered.
+pub const COMMIT_NONE: u8 = 0;
+pub const COMMIT_SENT: u8 = 1;
+pub const COMMIT_DONE: u8 = 2;
+
+tokio::task_local! {
+    static COMMITS: std::sync::Arc<std::sync::atomic::AtomicU8>;
+}
+
+/// Runs `f`, keeping in `state` where its commits stand: a request cut off
+/// while it waits for the database (an outage noticed meanwhile) tells from
+/// it whether a change may have been saved, rather than guessing.
+pub async fn tracking_commits<F: std::future::Future>(
+    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    f: F,
+) -> F::Output {
+    COMMITS.scope(state, f).await
+}
+
+fn commit_stands(at: u8) {
+    let _ = COMMITS.try_with(|s| s.store(at, std::sync::atomic::Ordering::Release));
+}
+
+/// Commits `txn`. A commit whose connection failed under it may have been
+/// applied or not: that is [`StorageError::CommitUnknown`], never a plain
+/// failure (which a client would retry, saving the change twice).
+pub async fn commit(txn: DatabaseTransaction) -> Result<()> {
+    commit_sent();
+    finish_commit(txn.commit().await)
+}
+
+/// The outcome of a commit sent by other means (an import's own
+/// connection), classified as [`commit`] does; call [`commit_sent`] first.
+pub fn finish_commit(outcome: std::result::Result<(), sea_orm::DbErr>) -> Result<()> {
+    match outcome {
+        Ok(()) => {
+            commit_stands(COMMIT_DONE);
+            Ok(())
+        }
+        Err(e) if super::health::unavailable(&e) => Err(StorageError::CommitUnknown(e)),
+        Err(e) => {
+            // The database answered: it refused the commit (a deferred
+            // constraint, a serialization failure), so nothing was saved.
+            commit_stands(COMMIT_NONE);
+            Err(e.into())
+        }
+    }
+}
+
+/// Marks a commit as sent (see [`finish_commit`]).
+pub fn commit_sent() {
+    commit_stands(COMMIT_SENT);
+}
+
 /// The trees (`parent_id` chains) an edit may have to walk.
 #[derive(Debug, Clone, Copy)]
 pub enum Tree {

@@ -10,11 +10,97 @@ pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 pub const FORBIDDEN: &str = "FORBIDDEN";
 pub const INTERNAL: &str = "INTERNAL";
 
-/// A failure of ours (database down, bug): logged in full, answered with a
-/// generic message so no SQL or path leaks to the client.
-pub fn internal<E: Display>(e: E) -> Error {
-    tracing::error!(error = %e, "internal error while answering a GraphQL request");
-    Error::new("internal error; the server log has the details").extend_with(|_, x| x.set("code", INTERNAL))
+pub const UNAVAILABLE: &str = "UNAVAILABLE";
+pub const COMMIT_UNKNOWN: &str = "COMMIT_UNKNOWN";
+pub const STORAGE_FULL: &str = "STORAGE_FULL";
+
+/// A failure of ours: logged in full, answered with a generic message so
+/// no SQL or path leaks to the client. A database that could not be
+/// reached is said so (`UNAVAILABLE`: retry in a moment), and a commit cut
+/// off by a lost connection too (`COMMIT_UNKNOWN`: read before retrying).
+pub fn internal<E: Display + 'static>(e: E) -> Error {
+    match Fault::of(&e) {
+        Fault::Unavailable => {
+            tracing::warn!(error = %e, "the database could not be reached while answering a GraphQL request");
+            unavailable()
+        }
+        Fault::CommitUnknown => {
+            tracing::error!(error = %e, "the database connection was lost during a commit");
+            commit_unknown()
+        }
+        Fault::Full => {
+            tracing::error!(error = %e, "the database is full: a change was refused");
+            coded(
+                STORAGE_FULL,
+                "the database has no room left (its disk is full): the change was not saved; reads go on",
+            )
+        }
+        Fault::Other => {
+            tracing::error!(error = %e, "internal error while answering a GraphQL request");
+            Error::new("internal error; the server log has the details").extend_with(|_, x| x.set("code", INTERNAL))
+        }
+    }
+}
+
+/// The answer to a request that needs the database while it is unreachable.
+pub fn unavailable() -> Error {
+    coded(
+        UNAVAILABLE,
+        "the database cannot be reached at the moment; retry in a few seconds",
+    )
+}
+
+/// The answer to a mutation cut off during its commit.
+pub fn commit_unknown() -> Error {
+    coded(
+        COMMIT_UNKNOWN,
+        "the database connection was lost while the change was being committed: it may or may not have been saved; read the record before trying again",
+    )
+}
+
+/// What kind of failure an error is, found from its type (the resolvers
+/// pass errors of several layers).
+enum Fault {
+    Unavailable,
+    CommitUnknown,
+    Full,
+    Other,
+}
+
+impl Fault {
+    fn of(e: &dyn std::any::Any) -> Fault {
+        use crate::domain::edit::EditError;
+        use crate::domain::keys::KeyError;
+        use crate::domain::transfer::TransferError;
+        use crate::storage::StorageError;
+        let storage = |s: &StorageError| match s {
+            StorageError::CommitUnknown(_) => Fault::CommitUnknown,
+            s if s.unavailable() => Fault::Unavailable,
+            s if s.full() => Fault::Full,
+            _ => Fault::Other,
+        };
+        if let Some(s) = e.downcast_ref::<StorageError>() {
+            storage(s)
+        } else if let Some(s) = e.downcast_ref::<std::sync::Arc<StorageError>>() {
+            storage(s)
+        } else if let Some(d) = e.downcast_ref::<sea_orm::DbErr>() {
+            if crate::storage::health::unavailable(d) {
+                Fault::Unavailable
+            } else if crate::storage::health::full(d) {
+                Fault::Full
+            } else {
+                Fault::Other
+            }
+        } else if let Some(EditError::Storage(s)) = e.downcast_ref::<EditError>() {
+            storage(s)
+        } else if let Some(KeyError::Storage(s)) = e.downcast_ref::<KeyError>() {
+            storage(s)
+        } else if let Some(TransferError::Storage(s)) = e.downcast_ref::<TransferError>() {
+            storage(s)
+        } else {
+            Fault::Other
+        }
+    }
 }
 
 /// The client asked for something invalid.

@@ -3,7 +3,7 @@
 mod audit;
 mod columns;
 mod connection;
-mod error;
+pub mod error;
 mod filters;
 mod graph;
 mod ids;

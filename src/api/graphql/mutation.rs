@@ -130,8 +130,13 @@ async fn run(ctx: &Context<'_>, operation: &str, input: impl IntoEdit) -> Result
         Ok(Outcome::Done(change)) => {
             // Read-your-writes for graph questions: this instance applies
             // its own change now rather than when the notification arrives.
-            if let Ok(g) = ctx.data::<crate::domain::graph::Graph>() {
-                g.catch_up().await.map_err(internal)?;
+            // The change is committed: a failure here (the database went
+            // away just after) must not answer it as failed, or the client
+            // would make it twice. The follower applies it later.
+            if let Ok(g) = ctx.data::<crate::domain::graph::Graph>()
+                && let Err(e) = g.catch_up().await
+            {
+                tracing::warn!(error = %e, "graph: catching up after an edit failed; the follower will");
             }
             Ok(Ok(*change))
         }

@@ -379,7 +379,7 @@ pub async fn apply(
                 },
             )
             .await?;
-            txn.commit().await?;
+            write::commit(txn).await?;
             Ok(Outcome::Done(Box::new(done.change)))
         }
         Err(errors) => {

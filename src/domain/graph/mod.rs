@@ -62,6 +62,9 @@ struct Inner {
     /// Serialises loading and catching up (one puller at a time).
     sync: tokio::sync::Mutex<()>,
     loaded: tokio::sync::OnceCell<()>,
+    /// When the projection last matched the change log (a rebuild or a
+    /// catch-up that succeeded), for `/readyz`.
+    synced: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 #[derive(Default)]
@@ -92,6 +95,7 @@ impl Graph {
             wholes: tokio::sync::Semaphore::new((cores / 2).max(1)),
             sync: tokio::sync::Mutex::new(()),
             loaded: tokio::sync::OnceCell::new(),
+            synced: std::sync::Mutex::new(None),
         }))
     }
 
@@ -186,7 +190,21 @@ impl Graph {
         let mut s = self.0.state.write().expect("graph lock");
         s.projection = Arc::new(p);
         s.seq = seq;
+        drop(s);
+        self.synced_now();
         Ok(())
+    }
+
+    /// How long ago the projection last matched the change log; `None`
+    /// before it is loaded. The follower catches up at least every
+    /// [`POLL_EVERY`], so an age well past that means it cannot read the
+    /// log (the database is unreachable).
+    pub fn synced_ago(&self) -> Option<Duration> {
+        self.0.synced.lock().expect("graph lock").map(|t| t.elapsed())
+    }
+
+    fn synced_now(&self) {
+        *self.0.synced.lock().expect("graph lock") = Some(std::time::Instant::now());
     }
 
     /// Applies the change-log rows written since the last one applied.
@@ -195,6 +213,12 @@ impl Graph {
             return Ok(());
         }
         let _one = self.0.sync.lock().await;
+        self.catch_up_locked().await?;
+        self.synced_now();
+        Ok(())
+    }
+
+    async fn catch_up_locked(&self) -> Result<(), StorageError> {
         let db = &self.0.db;
         let last = self.seq();
         let changes = sg::changes_since(db, last, PULL_LIMIT).await?;
@@ -238,6 +262,11 @@ impl Graph {
     }
 }
 
+/// How often the follower reads the change log even without a
+/// notification: the bound on how late a change is seen when notifications
+/// were lost (a reconnection after an outage, a listener that died).
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
+
 /// Follows the change log while the graph is alive.
 async fn follow(graph: Weak<Inner>) {
     let pool = graph.upgrade().and_then(|g| {
@@ -264,12 +293,12 @@ async fn follow(graph: Weak<Inner>) {
             // A notification, or every few seconds anyway (a missed one, a
             // reconnection) — pulling an empty log costs one indexed query.
             Some(l) => {
-                if let Ok(Err(e)) = tokio::time::timeout(Duration::from_secs(3), l.recv()).await {
+                if let Ok(Err(e)) = tokio::time::timeout(POLL_EVERY, l.recv()).await {
                     tracing::warn!("graph: listener: {e}");
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
             }
-            None => tokio::time::sleep(Duration::from_millis(500)).await,
+            None => tokio::time::sleep(POLL_EVERY).await,
         }
         let Some(inner) = graph.upgrade() else {
             return;
