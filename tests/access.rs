@@ -677,21 +677,54 @@ async fn the_audit_log_is_for_admins_and_records_imports() {
     assert_eq!(d["auditLog"]["totalCount"], 0);
 }
 
+/// A mutation that waits on a row another connection holds outlives its
+/// time limit: it is abandoned with `TIMEOUT`, and nothing of it is kept.
+/// (A zero limit on a quick read raced the read, which sometimes won.)
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_over_its_time_is_abandoned_with_a_clear_error() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
     let t = TestDb::with_demo().await;
+    let admin = keys::create(&t.db, Role::Admin, None, "root", false).await.unwrap();
     let app = api::router(
         t.db.clone(),
         ServerConfig {
             limits: maillage::api::limits::Limits {
-                timeout: std::time::Duration::ZERO,
+                timeout: std::time::Duration::from_millis(400),
                 ..Default::default()
             },
             ..Default::default()
         },
     );
-    let r = gql(&app, None, "{ partners(first: 50) { totalCount nodes { name } } }").await;
+    let d = data(
+        &app,
+        Some(&admin),
+        "{ partners(first: 1) { nodes { id version website } } }",
+    )
+    .await;
+    let p = &d["partners"]["nodes"][0];
+    let other = maillage::storage::connect(&t.url).await.unwrap();
+    let lock = other.begin().await.unwrap();
+    lock.execute_unprepared("UPDATE partners SET name = name")
+        .await
+        .unwrap();
+    let q = format!(
+        r#"mutation {{ updatePartner(input: {{ id: {}, expectedVersion: {}, website: "https://timeout.example.org" }}) {{ partner {{ version }} }} }}"#,
+        p["id"], p["version"]
+    );
+    let began = std::time::Instant::now();
+    let r = gql(&app, Some(&admin), &q).await;
     assert_eq!(code(&r), "TIMEOUT", "{}", r.body);
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
+    lock.rollback().await.unwrap();
+    let d = data(&app, Some(&admin), "{ partners(first: 1) { nodes { website } } }").await;
+    assert_eq!(
+        d["partners"]["nodes"][0]["website"], p["website"],
+        "the abandoned edit was kept"
+    );
 }
 
 /// Operations beyond `--max-running` wait their turn. A mutation blocked on

@@ -231,21 +231,26 @@ impl Drop for Server {
 
 impl Server {
     /// Ctrl-C, then the exit status.
-    fn interrupt(mut self) -> std::process::ExitStatus {
+    fn interrupt(self) -> std::process::ExitStatus {
+        self.stop("-INT", Duration::from_secs(20))
+    }
+
+    /// Sends `signal`, then waits at most `within` for the exit status.
+    fn stop(mut self, signal: &str, within: Duration) -> std::process::ExitStatus {
         Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + within;
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
                 return st;
             }
             if Instant::now() > deadline {
                 self.child.kill().ok();
-                panic!("the server did not stop on Ctrl-C");
+                panic!("the server did not stop within {within:?} of {signal}");
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
@@ -327,4 +332,124 @@ fn a_database_named_by_the_operator_gets_no_demo_unasked() {
     );
     assert!(body.contains("\"totalCount\":0"), "{body}");
     assert!(s.interrupt().success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn livez_and_readyz_tell_a_load_balancer_what_it_needs() {
+    let t = TestDb::new().await;
+    let addr = start(&t).await.addr;
+    let a = addr.clone();
+    let (status, body) = tokio::task::spawn_blocking(move || http(&a, "GET", "/livez", None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let a = addr.clone();
+    let (status, body) = tokio::task::spawn_blocking(move || http(&a, "GET", "/readyz", None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"ready\""), "{body}");
+    // The database gone: not ready (and why), but alive. (Another server:
+    // closing a pool waits for its connections, and the first server's
+    // graph projection holds one to listen on.)
+    let t = TestDb::new().await;
+    let addr = start(&t).await.addr;
+    t.db.clone().close().await.unwrap();
+    let a = addr.clone();
+    let (status, body) = tokio::task::spawn_blocking(move || http(&a, "GET", "/readyz", None))
+        .await
+        .unwrap();
+    assert_eq!(status, 503, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["check"], "database", "{v}");
+    assert!(v["reason"].as_str().is_some_and(|r| !r.is_empty()), "{v}");
+    let (status, _) = tokio::task::spawn_blocking(move || http(&addr, "GET", "/livez", None))
+        .await
+        .unwrap();
+    assert_eq!(status, 200);
+}
+
+/// Headers and the first half of a GraphQL request: in flight until the
+/// rest is sent.
+fn half_request(addr: &str) -> (TcpStream, String) {
+    let body = json!({"query": "{ partners { totalCount } }"}).to_string();
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..10]
+    )
+    .unwrap();
+    s.flush().unwrap();
+    (s, body[10..].to_owned())
+}
+
+#[test]
+fn a_stop_finishes_the_requests_in_flight_and_takes_no_new_ones() {
+    let cwd = tempfile::tempdir().unwrap();
+    let s = spawn_server(cwd.path(), None, &["--no-demo", "--shutdown-grace-seconds", "10"]);
+    let addr = s.addr.clone();
+    let (mut inflight, rest) = half_request(&addr);
+    std::thread::sleep(Duration::from_millis(300));
+    let stopper = std::thread::spawn(move || s.stop("-TERM", Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "a stopping server still accepts connections"
+    );
+    // The request in flight is answered in full.
+    inflight.write_all(rest.as_bytes()).unwrap();
+    let mut raw = String::new();
+    inflight.read_to_string(&mut raw).unwrap();
+    assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
+    assert!(raw.contains("\"totalCount\":0"), "{raw}");
+    let status = stopper.join().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_stop_abandons_what_outlives_the_grace_period() {
+    let cwd = tempfile::tempdir().unwrap();
+    let s = spawn_server(cwd.path(), None, &["--no-demo", "--shutdown-grace-seconds", "1"]);
+    let (_stuck, _) = half_request(&s.addr);
+    std::thread::sleep(Duration::from_millis(300));
+    let began = Instant::now();
+    // A client that never finishes its request cannot hold the stop.
+    let status = s.stop("-TERM", Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+    assert!(began.elapsed() >= Duration::from_millis(900), "{:?}", began.elapsed());
+}
+
+#[test]
+fn serve_refuses_a_database_migrated_by_a_newer_maillage() {
+    let cwd = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", cwd.path().join("newer.db").display());
+    let migrate = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(migrate.status.success(), "{migrate:?}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sea_orm::ConnectionTrait;
+        let db = sea_orm::Database::connect(&url).await.unwrap();
+        db.execute_unprepared(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_from_the_future', 0)",
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_maillage"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("newer than this maillage"), "{err}");
+    assert!(err.contains("m20991231_000001_from_the_future"), "{err}");
 }
