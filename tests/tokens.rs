@@ -595,21 +595,23 @@ async fn until_the_first_fetch_succeeds_tokens_are_unavailable_and_keys_still_se
     let k = keys();
     let (p, url) = provider(&[&k.jwk1]).await;
     p.set(Mode::Down);
-    let min = Duration::from_secs(1);
+    let min = Duration::from_secs(2);
     let tokens = from_url(&url, Duration::from_secs(3600), min);
+    // The server shares the key set it is built with.
+    let app = router(&t.db, tokens.clone());
+    let key = keys::create(&t.db, Role::Analyst, None, "analyst", false)
+        .await
+        .unwrap();
     // What `serve` does at start: the failure is reported, not fatal.
     let first = tokens.fetch_keys().await.expect("a URL is configured");
     assert!(first.unwrap_err().contains("503"), "names what went wrong");
     assert_eq!(p.hits(), 1);
-    let app = router(&t.db, tokens);
-    let key = keys::create(&t.db, Role::Analyst, None, "analyst", false)
-        .await
-        .unwrap();
     let token = rs256(&k.sign1, "test-key", "alice");
 
     // Within the interval: no new fetch, and the token is answered 503.
     let r = bearer(&app, &token).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.body);
+    assert_eq!(r.code(), "INTERNAL");
     assert!(r.message().contains("identity provider's keys"), "{}", r.body);
     assert_eq!(p.hits(), 1);
     // API keys and anonymous readers do not depend on the provider.
