@@ -17,7 +17,7 @@ use crate::api::{self, ServerConfig, graphql::ApiConfig};
 use crate::bundle::{self, Existing};
 use crate::domain::access::Role;
 use crate::domain::keys;
-use crate::domain::tokens::TokenConfig;
+use crate::domain::tokens::{self, TokenConfig};
 use crate::domain::transfer::{self, ImportOptions, ImportOutcome, TransferError};
 use crate::storage::{self, import::Progress};
 
@@ -189,12 +189,45 @@ pub struct AccessArgs {
     /// Verify bearer tokens (JWT, RS256) with the keys of this JWKS file (an OIDC provider's).
     #[arg(long, env = "MAILLAGE_JWT_JWKS")]
     pub jwt_jwks: Option<PathBuf>,
-    /// Accept only tokens from this issuer (`iss`).
+    /// Verify bearer tokens with the keys an identity provider publishes at
+    /// this URL (its `jwks_uri`: Keycloak, Auth0, any OIDC provider). Fetched
+    /// at start and kept; fetched again every --jwt-jwks-refresh-seconds, and
+    /// when a token names a key id the set lacks. If the provider is down,
+    /// the last good keys are kept; until a first fetch succeeds, its
+    /// tokens are answered 503 (API keys and anonymous readers are served).
+    #[arg(long, env = "MAILLAGE_JWT_JWKS_URL", value_name = "URL")]
+    pub jwt_jwks_url: Option<String>,
+    /// Seconds keys fetched from --jwt-jwks-url are used before being fetched again.
+    #[arg(
+        long,
+        env = "MAILLAGE_JWT_JWKS_REFRESH_SECONDS",
+        default_value_t = 300,
+        value_name = "SECONDS"
+    )]
+    pub jwt_jwks_refresh_seconds: u64,
+    /// The least seconds between two fetches of --jwt-jwks-url: for a token
+    /// naming an unknown key id, or after a failed fetch (so forged key ids
+    /// cannot make the server hammer the provider).
+    #[arg(
+        long,
+        env = "MAILLAGE_JWT_JWKS_MIN_REFRESH_SECONDS",
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
+    pub jwt_jwks_min_refresh_seconds: u64,
+    /// Accept only tokens from this issuer (`iss`): a token without `iss` is refused.
     #[arg(long, env = "MAILLAGE_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
-    /// Accept only tokens for this audience (`aud`).
+    /// Accept only tokens for this audience (`aud`): a token without `aud` is refused.
     #[arg(long, env = "MAILLAGE_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+    /// Seconds of clock difference with the token's issuer allowed on `exp` and `nbf`.
+    #[arg(long, env = "MAILLAGE_JWT_LEEWAY", default_value_t = tokens::DEFAULT_LEEWAY, value_name = "SECONDS")]
+    pub jwt_leeway: u64,
+    /// Refuse tokens that live longer than this: `exp - iat` (`exp` - now
+    /// for a token without `iat`). Default: any lifetime.
+    #[arg(long, env = "MAILLAGE_JWT_MAX_LIFETIME", value_name = "SECONDS")]
+    pub jwt_max_lifetime: Option<u64>,
     /// Browser origins allowed to call the API (CORS), comma-separated; `*` for any.
     #[arg(long, env = "MAILLAGE_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -284,7 +317,9 @@ impl AccessArgs {
     pub fn server_config(&self, api: ApiConfig) -> anyhow::Result<ServerConfig> {
         let mut tokens = TokenConfig::default()
             .with_issuer(self.jwt_issuer.clone())
-            .with_audience(self.jwt_audience.clone());
+            .with_audience(self.jwt_audience.clone())
+            .with_leeway(self.jwt_leeway)
+            .with_max_lifetime(self.jwt_max_lifetime);
         if let Some(s) = &self.jwt_secret {
             tokens = tokens.with_hs256_secret(s);
         }
@@ -293,6 +328,13 @@ impl AccessArgs {
         }
         if let Some(p) = &self.jwt_jwks {
             tokens = tokens.with_jwks(&p.to_string_lossy())?;
+        }
+        if let Some(url) = &self.jwt_jwks_url {
+            tokens = tokens.with_jwks_url(
+                url,
+                std::time::Duration::from_secs(self.jwt_jwks_refresh_seconds.max(1)),
+                std::time::Duration::from_secs(self.jwt_jwks_min_refresh_seconds),
+            )?;
         }
         let persisted = match &self.persisted_queries {
             Some(dir) => PersistedQueries::load_dir(dir, self.allow_list)
@@ -503,6 +545,11 @@ async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) 
     tracing::info!(elapsed = ?started.elapsed(), "graph projection ready: {graph:?}");
     config.graph = Some(graph);
     config.health = health;
+    // The identity provider's keys, before the first token comes (a failure
+    // is logged, and they are fetched again on demand).
+    if let Some(Ok(n)) = config.access.tokens.fetch_keys().await {
+        tracing::info!("{n} key(s) of the identity provider ready");
+    }
     if config.production {
         tracing::info!("production mode: no introspection and no GraphiQL for partner portals and anonymous readers");
     }

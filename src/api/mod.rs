@@ -350,6 +350,8 @@ async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
             ::metrics::counter!("maillage_auth_failures_total").increment(1);
             // The public part of an API key names the key a guesser aims at.
             let prefix = auth::credential(&parts.headers)
+                .ok()
+                .flatten()
                 .filter(|c| crate::domain::keys::is_api_key(c))
                 .map(|c| c.chars().take(12).collect::<String>());
             return match app.rate.failed(ip, prefix.as_deref()) {
