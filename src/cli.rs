@@ -106,7 +106,12 @@ pub enum Command {
         params: api::export::MapParams,
     },
     /// Print the GraphQL schema (SDL).
-    Schema,
+    Schema {
+        /// Print the introspection instead (JSON: the `data` of graphql-js's
+        /// `getIntrospectionQuery`, every option on but the schema description).
+        #[arg(long)]
+        introspection: bool,
+    },
     /// Manage API keys: how a directorate gives a portal, an analyst or a
     /// coordinator access.
     #[command(subcommand)]
@@ -410,8 +415,12 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         max_page_size: 100,
         ..Default::default()
     }))) {
-        Command::Schema => {
-            print!("{}", api::graphql::sdl());
+        Command::Schema { introspection } => {
+            if introspection {
+                println!("{:#}", api::graphql::introspection().await);
+            } else {
+                print!("{}", api::graphql::sdl().await);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { dir } => {

@@ -759,6 +759,181 @@ async fn every_part_of_the_schema_is_described() {
     assert!(missing.is_empty(), "undescribed: {missing:#?}");
 }
 
+/// Every connection type has the same four fields, `nodes` included (the
+/// connections over link tables had `edges` only), and its `nodes` are of
+/// the type of its edges' `node`. Found by walking the live schema, so a
+/// connection added later is checked too.
+#[tokio::test]
+async fn every_connection_has_nodes_edges_page_info_and_a_total() {
+    let t = TestDb::new().await;
+    let api = Api::new(&t.db);
+    let d = api
+        .q(
+            "{ __schema { types { name fields { name
+                 type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }",
+            json!({}),
+        )
+        .await;
+    let types = d["__schema"]["types"].as_array().unwrap();
+    let field_type = |ty: &str, field: &str| -> Option<String> {
+        let t = types.iter().find(|t| t["name"] == ty)?;
+        let f = t["fields"].as_array()?.iter().find(|f| f["name"] == field)?;
+        fn spell(t: &Value) -> String {
+            match t["kind"].as_str().unwrap() {
+                "NON_NULL" => format!("{}!", spell(&t["ofType"])),
+                "LIST" => format!("[{}]", spell(&t["ofType"])),
+                _ => t["name"].as_str().unwrap().to_owned(),
+            }
+        }
+        Some(spell(&f["type"]))
+    };
+    let mut checked = vec![];
+    let mut wrong = vec![];
+    for ty in types {
+        let name = ty["name"].as_str().unwrap();
+        if !name.ends_with("Connection") {
+            continue;
+        }
+        checked.push(name);
+        let edges = field_type(name, "edges");
+        let edge = edges
+            .as_deref()
+            .and_then(|e| e.strip_prefix('[')?.strip_suffix("!]!"))
+            .map(str::to_owned);
+        let node = edge.as_deref().and_then(|e| field_type(e, "node"));
+        let expected = [
+            ("edges", edges.clone().filter(|_| edge.is_some())),
+            ("nodes", node.map(|n| format!("[{n}]!"))),
+            ("pageInfo", Some("PageInfo!".to_owned())),
+            ("totalCount", Some("Int!".to_owned())),
+        ];
+        for (field, want) in expected {
+            let got = field_type(name, field);
+            if got.is_none() || got != want {
+                wrong.push(format!("{name}.{field}: {got:?}, expected {want:?}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    for link in [
+        "PartnerActionConnection",
+        "PartnerNetworkConnection",
+        "NetworkMemberConnection",
+        "ActionParticipantConnection",
+        "PartnerRelationConnection",
+    ] {
+        assert!(checked.contains(&link), "{link} not found in {checked:?}");
+    }
+    assert!(checked.len() >= 11, "{checked:?}");
+}
+
+/// A link connection's `nodes` are its edges' nodes, in the same order:
+/// `actions(first: 5) { nodes { title } }` of a demo partner (alone, through
+/// `node`), and every link connection on a page of parents (prefetched),
+/// asked as `nodes`, as `edges { node }`, and as both at once.
+#[tokio::test]
+async fn link_connections_list_their_edges_nodes() {
+    let t = TestDb::with_demo().await;
+    let api = Api::new(&t.db);
+    let page = api
+        .q(
+            "{ partners(first: 100) { nodes { id actions(first: 5) { totalCount edges { node { title } } } } } }",
+            json!({}),
+        )
+        .await;
+    let partner = page["partners"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["actions"]["totalCount"].as_u64().unwrap() > 5)
+        .expect("a demo partner with more than five actions");
+    let via_edges: Vec<Value> = partner["actions"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(via_edges.len(), 5);
+    let alone = api
+        .q(
+            "query($id: ID!) { node(id: $id) { ... on Partner { actions(first: 5) { nodes { title } } } } }",
+            json!({ "id": partner["id"] }),
+        )
+        .await;
+    assert_eq!(alone["node"]["actions"]["nodes"], Value::Array(via_edges));
+
+    let links = [
+        "partners(first: 100) { nodes { actions(first: 5) { @L } } }",
+        "partners(first: 100) { nodes { networks(first: 5) { @L } } }",
+        "partners(first: 60) { nodes { relationsOut(first: 5) { @L } } }",
+        "partners(first: 60) { nodes { relationsIn(first: 5) { @L } } }",
+        "networks(first: 20) { nodes { members(first: 30, membership: { roles: [PILOT, MEMBER] }) { @L } } }",
+        "actions(first: 50) { nodes { participants(last: 3) { @L } } }",
+    ];
+    let fields = "id ref __typename";
+    let ask = async |list: &str| {
+        let q = format!(
+            "{{ {} }}",
+            links
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("l{i}: {}", l.replace("@L", &list.replace("@F", fields))))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        api.q(&q, json!({})).await
+    };
+    let nodes = ask("nodes { @F }").await;
+    let edges = ask("edges { node { @F } }").await;
+    let both = ask("totalCount nodes { @F } edges { node { @F } }").await;
+    for i in 0..links.len() {
+        let mut seen = 0;
+        let parents = |d: &Value| d[format!("l{i}")]["nodes"].as_array().unwrap().clone();
+        let (n, e, b) = (parents(&nodes), parents(&edges), parents(&both));
+        assert_eq!(n.len(), e.len());
+        for ((n, e), b) in n.iter().zip(&e).zip(&b) {
+            let conn = |v: &Value| v.as_object().unwrap().values().find(|c| c.is_object()).unwrap().clone();
+            let (n, e, b) = (conn(n), conn(e), conn(b));
+            let of_edges: Vec<Value> = e["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["node"].clone())
+                .collect();
+            assert_eq!(n["nodes"], Value::Array(of_edges.clone()), "{}", links[i]);
+            assert_eq!(b["nodes"], Value::Array(of_edges.clone()), "{}", links[i]);
+            assert_eq!(b["edges"], e["edges"], "{}", links[i]);
+            seen += of_edges.len();
+        }
+        assert!(seen > 0, "{}: no link", links[i]);
+    }
+}
+
+/// `nodes` on link connections is batched as `edges` is: a nested query
+/// asking its links' nodes costs the statements of the one asking their
+/// edges, and stays within the same bound.
+#[tokio::test]
+async fn link_nodes_cost_the_statements_of_their_edges() {
+    let edges = r#"{ networks(first: 50) { nodes { name
+        members(first: 20) { edges { node { name seat { name }
+          actions(first: 5) { edges { node { title territories(first: 3) { nodes { name } } } } } } } } } } }"#;
+    let nodes = r#"{ networks(first: 50) { nodes { name
+        members(first: 20) { nodes { name seat { name }
+          actions(first: 5) { nodes { title territories(first: 3) { nodes { name } } } } } } } } }"#;
+    let t = TestDb::with_demo().await;
+    // The fewest over three runs (see `nested_queries_cost_statements_by_depth_not_by_size`).
+    let mut e = usize::MAX;
+    let mut n = usize::MAX;
+    for _ in 0..3 {
+        e = e.min(statements(&t.url, edges).await);
+        n = n.min(statements(&t.url, nodes).await);
+    }
+    assert_eq!(n, e, "nodes cost {n} statements, edges {e}");
+    // Levels: networks, members (with their partners, joined), seats,
+    // actions (joined), territories.
+    assert!(n <= 5, "{n} statements for a 4-level query");
+}
+
 /// The ready-to-run operations of `examples/graphql/` answer something
 /// substantial on the demo data.
 #[tokio::test]
@@ -968,6 +1143,9 @@ async fn every_field_answers_as_from_whole_rows() {
                 "networks(first: 10) { nodes { members(first: 20) { edges { node { F } } } } }",
                 "territories(first: 40) { nodes { partnersBased(first: 10) { nodes { F } } } }",
                 "partners(first: 40) { nodes { relationsOut(first: 5) { edges { node { F } } } } }",
+                "networks(first: 10) { nodes { members(first: 20) { nodes { F } } } }",
+                "actions(first: 30) { nodes { participants(first: 5) { nodes { F } } } }",
+                "partners(first: 40) { nodes { relationsIn(first: 5) { nodes { F } } } }",
             ],
         ),
         (
@@ -991,6 +1169,7 @@ async fn every_field_answers_as_from_whole_rows() {
             &[
                 "networks(first: 100) { nodes { F } }",
                 "partners(first: 100) { nodes { networks(first: 5) { edges { node { F } } } } }",
+                "partners(first: 100) { nodes { networks(first: 5) { nodes { F } } } }",
             ],
         ),
         (
@@ -998,6 +1177,7 @@ async fn every_field_answers_as_from_whole_rows() {
             &[
                 "actions(first: 100) { nodes { F } }",
                 "partners(first: 100) { nodes { actions(first: 5) { edges { node { F } } } } }",
+                "partners(first: 100) { nodes { actions(first: 5) { nodes { F } } } }",
                 "networks(first: 30) { nodes { actions(first: 5) { nodes { F } } } }",
             ],
         ),

@@ -1007,7 +1007,7 @@ async fn each_mutation_is_audited_with_the_row_before_and_after() {
 
 #[tokio::test]
 async fn mutations_are_described_in_the_schema() {
-    let sdl = maillage::api::graphql::sdl();
+    let sdl = maillage::api::graphql::sdl().await;
     for name in [
         "createTerritory",
         "updateTerritory",

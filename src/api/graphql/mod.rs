@@ -125,7 +125,115 @@ pub async fn execute(schema: &AppSchema, req: async_graphql::Request) -> async_g
     r
 }
 
-/// The SDL of the schema, as checked in at `schema/schema.graphql`.
-pub fn sdl() -> String {
-    schema(None, ApiConfig::default()).sdl()
+/// The introspection query code generators send: graphql-js's
+/// `getIntrospectionQuery` with every option on but the schema's
+/// description (descriptions, `specifiedByURL`, `isRepeatable`, `isOneOf`,
+/// deprecated arguments and input fields).
+pub const INTROSPECTION_QUERY: &str = include_str!("introspection.graphql");
+
+/// What the schema's introspection answers to [`INTROSPECTION_QUERY`]
+/// (`data`), as `maillage schema --introspection` prints it.
+pub async fn introspection() -> serde_json::Value {
+    introspect(&schema(None, ApiConfig::default())).await
+}
+
+async fn introspect(schema: &AppSchema) -> serde_json::Value {
+    let r = schema.execute(INTROSPECTION_QUERY).await;
+    assert!(r.errors.is_empty(), "introspection failed: {:?}", r.errors);
+    serde_json::to_value(&r.data).expect("introspection is JSON")
+}
+
+/// The SDL of the schema, as checked in at `schema/schema.graphql`: what
+/// its introspection says, for a client that reads the file instead
+/// (`tests/cli.rs` compares the two, parsed).
+///
+/// async-graphql's export is right for the types once it writes the
+/// scalars' `@specifiedBy`, but not for the built-in directives: it leaves
+/// out those it deems unused (`@deprecated`, `@oneOf`) and their arguments'
+/// descriptions. A client then fills in its own: graphql-js 16.15's
+/// `@deprecated` also applies to `DIRECTIVE_DEFINITION`, which
+/// introspection does not report (`DIRECTIVE_LOCATION_REMOVED` from
+/// `buildSchema(file)` to `buildClientSchema(introspection)`). So the
+/// directives are written from the introspection, all of them.
+pub async fn sdl() -> String {
+    let schema = schema(None, ApiConfig::default());
+    let exported = schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by());
+    // The export is the types, each followed by a blank line, then the
+    // directives it kept, one after the other, then the `schema` block.
+    let root = exported.rfind("\nschema {").map_or(0, |i| i + 1);
+    let (body, roots) = exported.split_at(root);
+    let types_end = body.rfind("\n\n").map_or(0, |i| i + 2);
+    let (types, directives) = body.split_at(types_end);
+    if !directives.trim().is_empty() {
+        let kept = async_graphql::parser::parse_schema(directives).expect("async-graphql's directives parse");
+        assert!(
+            kept.definitions
+                .iter()
+                .all(|d| matches!(d, async_graphql::parser::types::TypeSystemDefinition::Directive(_))),
+            "async-graphql's export no longer ends with its directives: {directives}"
+        );
+    }
+    let mut out = types.to_owned();
+    for d in introspect(&schema).await["__schema"]["directives"]
+        .as_array()
+        .expect("introspection lists the directives")
+    {
+        write_directive(&mut out, d);
+    }
+    out.push_str(roots);
+    out
+}
+
+/// A directive of the introspection as SDL, in the layout of
+/// async-graphql's export (tabs, block descriptions).
+fn write_directive(out: &mut String, d: &serde_json::Value) {
+    use std::fmt::Write;
+    write_description(out, "", &d["description"]);
+    let _ = write!(out, "directive @{}", text(&d["name"]));
+    let args = d["args"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if !args.is_empty() {
+        out.push_str("(\n");
+        for (i, a) in args.iter().enumerate() {
+            write_description(out, "\t", &a["description"]);
+            let _ = write!(out, "\t{}: {}", text(&a["name"]), type_ref(&a["type"]));
+            if let Some(v) = a["defaultValue"].as_str() {
+                let _ = write!(out, " = {v}");
+            }
+            if a["isDeprecated"] == true {
+                match a["deprecationReason"].as_str() {
+                    Some(r) => {
+                        let _ = write!(out, " @deprecated(reason: {})", serde_json::Value::from(r));
+                    }
+                    None => out.push_str(" @deprecated"),
+                }
+            }
+            out.push_str(if i + 1 < args.len() { ",\n" } else { "\n" });
+        }
+        out.push(')');
+    }
+    if d["isRepeatable"] == true {
+        out.push_str(" repeatable");
+    }
+    let locations: Vec<&str> = d["locations"].as_array().into_iter().flatten().map(text).collect();
+    let _ = writeln!(out, " on {}", locations.join(" | "));
+}
+
+fn write_description(out: &mut String, indent: &str, description: &serde_json::Value) {
+    if let Some(d) = description.as_str() {
+        let d = d.replace("\"\"\"", "\\\"\"\"").replace('\n', &format!("\n{indent}"));
+        out.push_str(&format!("{indent}\"\"\"\n{indent}{d}\n{indent}\"\"\"\n"));
+    }
+}
+
+/// A type reference of the introspection (`{ kind, name, ofType }`) as SDL.
+fn type_ref(t: &serde_json::Value) -> String {
+    match text(&t["kind"]) {
+        "NON_NULL" => format!("{}!", type_ref(&t["ofType"])),
+        "LIST" => format!("[{}]", type_ref(&t["ofType"])),
+        _ => text(&t["name"]).to_owned(),
+    }
+}
+
+fn text(v: &serde_json::Value) -> &str {
+    v.as_str().unwrap_or_default()
 }

@@ -23,7 +23,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
 use super::columns;
-use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info, slice};
+use super::connection::{PageInfo, cursor, node_connection, page_cost, page_info, slice, wants_lists};
 use super::error::internal;
 use super::filters::*;
 use super::ids::{Kind, encode};
@@ -998,7 +998,7 @@ impl Partner {
         };
         let g = page_of(&loaders(ctx).partner_networks, self.0.id, args.query(ctx)?).await?;
         prefetch_networks(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(g, |(m, n)| PartnerNetworkEdge {
+        Ok(link_page(ctx, g, |(m, n)| PartnerNetworkEdge {
             position: 0,
             node: Network(n),
             role: m.role,
@@ -1032,7 +1032,7 @@ impl Partner {
         };
         let g = page_of(&loaders(ctx).partner_actions, self.0.id, args.query(ctx)?).await?;
         prefetch_actions(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(g, |(m, a)| PartnerActionEdge {
+        Ok(link_page(ctx, g, |(m, a)| PartnerActionEdge {
             position: 0,
             node: Action(a),
             role: m.role,
@@ -1172,7 +1172,7 @@ async fn relations(
     )
     .await?;
     prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-    Ok(link_page(g, |(m, p)| PartnerRelationEdge {
+    Ok(link_page(ctx, g, |(m, p)| PartnerRelationEdge {
         position: 0,
         node: Partner::from(p),
         kind: m.kind,
@@ -1376,7 +1376,7 @@ impl Network {
         };
         let g = page_of(&loaders(ctx).network_members, self.0.id, args.query(ctx)?).await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(g, |(m, p)| NetworkMemberEdge {
+        Ok(link_page(ctx, g, |(m, p)| NetworkMemberEdge {
             position: 0,
             node: Partner::from(p),
             role: m.role,
@@ -1628,7 +1628,7 @@ impl Action {
         )
         .await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(g, |(m, p)| ActionParticipantEdge {
+        Ok(link_page(ctx, g, |(m, p)| ActionParticipantEdge {
             position: 0,
             node: Partner::from(p),
             role: m.role,
@@ -1896,39 +1896,59 @@ pub async fn prefetch_network_pages(ctx: &Context<'_>, ids: impl Iterator<Item =
 
 // ---------------------------------------------------------------- edges with data
 
-/// Builds a connection of edges that carry their link's data. An edge whose
+/// Builds a connection of edges that carry their link's data: `edges`,
+/// `nodes` (the edges' nodes, in the same order) or both, as the client
+/// selected (a list not selected is left empty, never shown). An edge whose
 /// node the viewer may not see is left out.
-fn link_page<M, E: LinkEdge>(g: Group<M>, mut edge: impl FnMut(M) -> E) -> E::Conn {
+fn link_page<M, E: LinkEdge>(ctx: &Context<'_>, g: Group<M>, mut edge: impl FnMut(M) -> E) -> E::Conn {
+    let (want_nodes, want_edges) = wants_lists(ctx);
     let info = page_info(&g);
     let start = g.start;
     let total = g.total.unwrap_or(0);
-    let edges = g
-        .rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, m)| {
-            let mut e = edge(m);
-            e.set_position(start + i as u64);
-            e
-        })
-        .collect();
-    E::conn(edges, info, total)
+    let mut edges: Vec<E> = if want_nodes || want_edges {
+        g.rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut e = edge(m);
+                e.set_position(start + i as u64);
+                e
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    let nodes = match (want_nodes, want_edges) {
+        (true, false) => std::mem::take(&mut edges).into_iter().map(E::into_node).collect(),
+        (true, true) => edges.iter().map(|e| e.node().clone()).collect(),
+        _ => vec![],
+    };
+    E::conn(edges, nodes, info, total)
 }
 
 trait LinkEdge: Sized {
+    type Node: Clone;
     type Conn;
     fn set_position(&mut self, p: u64);
-    fn conn(edges: Vec<Self>, page_info: PageInfo, total_count: u64) -> Self::Conn;
+    fn node(&self) -> &Self::Node;
+    fn into_node(self) -> Self::Node;
+    fn conn(edges: Vec<Self>, nodes: Vec<Self::Node>, page_info: PageInfo, total_count: u64) -> Self::Conn;
 }
 
+/// Declares the connection type of a link edge type `$edge` whose nodes
+/// are `$node`s: `edges` (with the link's own data), `nodes` (the shortcut
+/// for `edges { node }`, as on the entity connections), `pageInfo`,
+/// `totalCount`.
 macro_rules! link_connection {
-    ($conn:ident, $edge:ident, $what:literal) => {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
         #[doc = concat!("A page of ", $what, " (Relay cursor connection).")]
         #[derive(SimpleObject)]
         #[graphql(serial)]
         pub struct $conn {
             /// The items of the page, each with its cursor and the link's own data.
             pub edges: Vec<$edge>,
+            /// The items of the page, without cursors nor the link's data (a shortcut for `edges { node }`).
+            pub nodes: Vec<$node>,
             /// Where the page sits in the list.
             pub page_info: PageInfo,
             /// How many items the whole list holds (all pages).
@@ -1944,13 +1964,21 @@ macro_rules! link_connection {
         }
 
         impl LinkEdge for $edge {
+            type Node = $node;
             type Conn = $conn;
             fn set_position(&mut self, p: u64) {
                 self.position = p;
             }
-            fn conn(edges: Vec<Self>, page_info: PageInfo, total_count: u64) -> $conn {
+            fn node(&self) -> &$node {
+                &self.node
+            }
+            fn into_node(self) -> $node {
+                self.node
+            }
+            fn conn(edges: Vec<Self>, nodes: Vec<$node>, page_info: PageInfo, total_count: u64) -> $conn {
                 $conn {
                     edges,
+                    nodes,
                     page_info,
                     total_count,
                 }
@@ -1980,6 +2008,7 @@ pub struct PartnerNetworkEdge {
 link_connection!(
     PartnerNetworkConnection,
     PartnerNetworkEdge,
+    Network,
     "the networks a partner sits in"
 );
 
@@ -2001,7 +2030,12 @@ pub struct NetworkMemberEdge {
     /// The membership record (to update or delete it).
     pub membership: Membership,
 }
-link_connection!(NetworkMemberConnection, NetworkMemberEdge, "the members of a network");
+link_connection!(
+    NetworkMemberConnection,
+    NetworkMemberEdge,
+    Partner,
+    "the members of a network"
+);
 
 /// An action a partner takes part in, with its role and contribution.
 #[derive(SimpleObject)]
@@ -2022,6 +2056,7 @@ pub struct PartnerActionEdge {
 link_connection!(
     PartnerActionConnection,
     PartnerActionEdge,
+    Action,
     "the actions a partner takes part in"
 );
 
@@ -2044,6 +2079,7 @@ pub struct ActionParticipantEdge {
 link_connection!(
     ActionParticipantConnection,
     ActionParticipantEdge,
+    Partner,
     "the partners of an action"
 );
 
@@ -2067,4 +2103,9 @@ pub struct PartnerRelationEdge {
     /// The relation record (to update or delete it).
     pub relation: PartnerRelation,
 }
-link_connection!(PartnerRelationConnection, PartnerRelationEdge, "a partner's relations");
+link_connection!(
+    PartnerRelationConnection,
+    PartnerRelationEdge,
+    Partner,
+    "a partner's relations"
+);
