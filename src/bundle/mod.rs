@@ -6,6 +6,7 @@
 //! `shared/bundle-format.md` and its reference validator
 //! (`shared/tools/gen-bundle --check`).
 
+mod format;
 pub mod model;
 mod read;
 pub mod rules;

@@ -60,6 +60,16 @@ pub fn money(v: &str) -> Result<(Cents, bool), String> {
     }
 }
 
+/// Euros from cents, exactly (the inverse of [`money`], as a bundle writes
+/// amounts): `1250050` → `12500.50`, `1250000` → `12500`.
+pub fn euros(cents: Cents) -> String {
+    let (sign, abs) = (if cents < 0 { "-" } else { "" }, cents.unsigned_abs());
+    match abs % 100 {
+        0 => format!("{sign}{}", abs / 100),
+        c => format!("{sign}{}.{c:02}", abs / 100),
+    }
+}
+
 /// A count (population, beneficiaries): an integer, not negative.
 pub fn count(v: &str) -> Result<i64, String> {
     let n = ascii_digits(v);
@@ -320,4 +330,20 @@ pub fn luhn_ok(v: &str) -> bool {
         total += d;
     }
     total % 10 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn euros_are_exact() {
+        assert_eq!(euros(1_250_050), "12500.50");
+        assert_eq!(euros(1_250_000), "12500");
+        assert_eq!(euros(7), "0.07");
+        assert_eq!(euros(0), "0");
+        assert_eq!(euros(-150), "-1.50");
+        assert_eq!(euros(i64::MAX), "92233720368547758.07");
+        assert_eq!(euros(i64::MIN), "-92233720368547758.08");
+    }
 }

@@ -1,4 +1,4 @@
-//! Writing a bundle: the inverse of [`check`](super::check).
+//! Writing a bundle: the inverse of reading one (`check`).
 //!
 //! Every file written has its full header in the format's column order, even
 //! when it has no row. Which optional files are written follows
@@ -18,10 +18,11 @@ use std::io::{self, Write};
 
 use chrono::NaiveDate;
 
-use super::read::{
+use super::format::{
     ACTION_PARTNERS, ACTION_TERRITORIES, ACTIONS, CONTACTS, FILE_NAMES, MEMBERSHIPS, NETWORKS, PARTNER_TERRITORIES,
     PARTNERS, RELATIONS, SCHEMA, TERRITORIES,
 };
+use super::rules::euros;
 use super::*;
 use crate::model::Cents;
 
@@ -48,15 +49,6 @@ pub fn to_files(bundle: &Bundle) -> BundleFiles {
         })
         .collect();
     BundleFiles { files }
-}
-
-/// Euros from cents, exactly: `1250050` → `12500.50`, `1250000` → `12500`.
-pub(super) fn euros(cents: Cents) -> String {
-    let (sign, abs) = (if cents < 0 { "-" } else { "" }, cents.unsigned_abs());
-    match abs % 100 {
-        0 => format!("{sign}{}", abs / 100),
-        c => format!("{sign}{}.{c:02}", abs / 100),
-    }
 }
 
 /// The files to write: the two required ones and the optional ones present.
@@ -262,17 +254,6 @@ fn num(v: Option<f64>) -> Cow<'static, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn euros_are_exact() {
-        assert_eq!(euros(1_250_050), "12500.50");
-        assert_eq!(euros(1_250_000), "12500");
-        assert_eq!(euros(7), "0.07");
-        assert_eq!(euros(0), "0");
-        assert_eq!(euros(-150), "-1.50");
-        assert_eq!(euros(i64::MAX), "92233720368547758.07");
-        assert_eq!(euros(i64::MIN), "-92233720368547758.08");
-    }
 
     #[test]
     fn numbers_have_no_exponent() {
