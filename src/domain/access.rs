@@ -5,6 +5,7 @@
 //! partner it speaks for. [`Principal::scope`] turns it into the storage
 //! [`Scope`], the one place rows are filtered (in SQL) for every entry point.
 
+use crate::domain::patch::{Edit, PartnerPatch, Patch};
 use crate::storage::Scope;
 
 /// What a principal may do. Ordered from most to least powerful.
@@ -102,8 +103,7 @@ impl Principal {
     /// Whether it may make this edit: writers anything; a partner portal
     /// only its own organisation's public contact details (website, e-mail,
     /// phone).
-    pub fn may_apply(&self, edit: &super::edit::Edit) -> bool {
-        use super::edit::{Edit, PartnerPatch, Patch};
+    pub fn may_apply(&self, edit: &Edit) -> bool {
         if self.can_write() {
             return true;
         }

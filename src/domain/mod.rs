@@ -7,5 +7,6 @@ pub mod access;
 pub mod edit;
 pub mod graph;
 pub mod keys;
+pub mod patch;
 pub mod tokens;
 pub mod transfer;
