@@ -7,15 +7,20 @@
 //! (compressed sparse rows), with the few columns a walk tests (dates,
 //! visibility, weight) inline. It is derived from a projection when first
 //! needed and dropped when the projection changes (see
-//! [`super::Projection::compiled`]), so it never disagrees with it.
+//! `Projection::compiled`), so it never disagrees with it. It is built
+//! from the rows ([`Rows`]) and the visibility rules ([`super::vis`]),
+//! not from the projection itself.
 //!
 //! Positions are in id order (partners by id; hubs: networks by id, then
 //! actions by id) and every list is sorted, so walks stay deterministic.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate};
 
-use super::projection::{Projection, Vis};
+use super::vis::{self, Vis};
 use crate::model::*;
+use crate::storage::graph::{ActionRow, MembershipRow, NetworkRow, ParticipationRow, PartnerRow, RelationRow};
 
 /// A day as a number (days since the common era); open ends are the
 /// extremes, so "within" is two comparisons.
@@ -76,6 +81,17 @@ pub struct Hub {
     pub vis: Vis,
 }
 
+/// The rows a compact form is built from (a projection's), by id.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    pub partners: &'a BTreeMap<i64, PartnerRow>,
+    pub networks: &'a BTreeMap<i64, NetworkRow>,
+    pub memberships: &'a BTreeMap<i64, MembershipRow>,
+    pub actions: &'a BTreeMap<i64, ActionRow>,
+    pub participations: &'a BTreeMap<i64, ParticipationRow>,
+    pub relations: &'a BTreeMap<i64, RelationRow>,
+}
+
 #[derive(Debug, Default)]
 pub struct Compiled {
     /// Partner ids, ascending: a partner's position is its index here.
@@ -112,7 +128,7 @@ fn csr<T: Copy>(rows: usize, pairs: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
 }
 
 impl Compiled {
-    pub fn build(p: &Projection) -> Compiled {
+    pub fn build(p: Rows<'_>) -> Compiled {
         let ids: Vec<i64> = p.partners.keys().copied().collect();
         let pos = |id: i64| ids.binary_search(&id).ok().map(|i| i as u32);
         let mut hubs = Vec::with_capacity(p.networks.len() + p.actions.len());
@@ -122,7 +138,7 @@ impl Compiled {
                 action: None,
                 started: start(n.started_on),
                 ended: end(n.ended_on),
-                vis: p.network_vis(n),
+                vis: vis::network(n),
             });
         }
         let networks = hubs.len();
@@ -132,7 +148,7 @@ impl Compiled {
                 action: Some((a.theme, a.status)),
                 started: start(a.started_on),
                 ended: end(a.ended_on),
-                vis: p.action_vis(a),
+                vis: vis::action(a, p.networks),
             });
         }
         let hub_of = |network: Option<i64>, action: Option<i64>| -> Option<u32> {
@@ -179,7 +195,7 @@ impl Compiled {
                     other,
                     since: start(r.since),
                     until: end(r.until),
-                    vis: p.relation_vis(r),
+                    vis: vis::relation(r),
                     weight: r.weight,
                     row: r.id,
                 };

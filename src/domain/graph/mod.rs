@@ -21,6 +21,7 @@ pub mod compiled;
 pub mod projection;
 pub mod query;
 pub mod view;
+pub mod vis;
 
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;

@@ -13,49 +13,10 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::NaiveDate;
 
-use super::compiled::Compiled;
-use crate::model::*;
+use super::compiled::{Compiled, Rows};
+use super::vis::{self, Vis};
 use crate::storage::Scope;
 use crate::storage::graph::*;
-
-/// The effective visibility of a network, an action or a relation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vis {
-    Public,
-    Members,
-    Internal,
-}
-
-impl Vis {
-    fn parse(s: &str) -> Option<Vis> {
-        match s {
-            "public" => Some(Vis::Public),
-            "members" => Some(Vis::Members),
-            "internal" => Some(Vis::Internal),
-            _ => None,
-        }
-    }
-
-    /// What a scope may see of a record with this visibility, given whether
-    /// the scope's partner is one of the record's own (`involved`).
-    pub fn seen_by(self, scope: &Scope, involved: impl FnOnce(i64) -> bool) -> bool {
-        match (scope, self) {
-            (Scope::All, _) | (_, Vis::Public) => true,
-            (Scope::Partner(p), Vis::Members) => involved(*p),
-            _ => false,
-        }
-    }
-}
-
-/// The default visibility of a network of `kind` (the same as
-/// `storage::read::network_visibility`).
-pub fn network_default(kind: NetworkKind) -> Vis {
-    match kind {
-        NetworkKind::Gltd | NetworkKind::Cddf => Vis::Internal,
-        NetworkKind::Cispd | NetworkKind::Clspd => Vis::Members,
-        _ => Vis::Public,
-    }
-}
 
 /// Whether the period `[from, to]` (open ends allowed) contains `day`.
 pub fn within(from: Option<NaiveDate>, to: Option<NaiveDate>, day: NaiveDate) -> bool {
@@ -95,7 +56,16 @@ pub struct Projection {
 impl Projection {
     /// The compact form of the current rows (built now if it is not yet).
     pub fn compiled(&self) -> &Compiled {
-        self.compiled.get_or_init(|| Arc::new(Compiled::build(self)))
+        self.compiled.get_or_init(|| {
+            Arc::new(Compiled::build(Rows {
+                partners: &self.partners,
+                networks: &self.networks,
+                memberships: &self.memberships,
+                actions: &self.actions,
+                participations: &self.participations,
+                relations: &self.relations,
+            }))
+        })
     }
 
     pub fn insert(&mut self, row: GraphRow) {
@@ -221,31 +191,18 @@ impl Projection {
         }
     }
 
-    // Effective visibility, by the rules of `storage::read` (NULL = the
-    // default of the kind; an action follows its network, else public; a
-    // relation is for its two partners).
+    // Effective visibility (see `vis`).
 
     pub fn network_vis(&self, n: &NetworkRow) -> Vis {
-        n.visibility
-            .as_deref()
-            .and_then(Vis::parse)
-            .unwrap_or(network_default(n.kind))
+        vis::network(n)
     }
 
     pub fn action_vis(&self, a: &ActionRow) -> Vis {
-        a.visibility
-            .as_deref()
-            .and_then(Vis::parse)
-            .or_else(|| {
-                a.network_id
-                    .and_then(|n| self.networks.get(&n))
-                    .map(|n| self.network_vis(n))
-            })
-            .unwrap_or(Vis::Public)
+        vis::action(a, &self.networks)
     }
 
     pub fn relation_vis(&self, r: &RelationRow) -> Vis {
-        r.visibility.as_deref().and_then(Vis::parse).unwrap_or(Vis::Members)
+        vis::relation(r)
     }
 
     pub fn sees_network(&self, scope: &Scope, n: &NetworkRow) -> bool {

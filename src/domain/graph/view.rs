@@ -21,7 +21,8 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use chrono::{Datelike, NaiveDate};
 
 use super::compiled::{Compiled, Day, day};
-use super::projection::{Projection, Vis};
+use super::projection::Projection;
+use super::vis::Vis;
 use crate::model::*;
 use crate::storage::Scope;
 
