@@ -12,8 +12,10 @@
 //! these is ever read as "no credential".
 
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use sea_orm::DatabaseConnection;
+
+use super::refusal::{refusal, retry_after};
 
 use crate::domain::access::Principal;
 use crate::domain::keys;
@@ -37,21 +39,6 @@ pub struct AccessConfig {
     /// API keys read recently (the default keeps none: every request reads
     /// the key table, and a revocation applies at once).
     pub keys: std::sync::Arc<keys::KeyCache>,
-}
-
-/// A refusal, as a GraphQL-shaped JSON body.
-pub fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
-    let mut extensions = serde_json::json!({ "code": code });
-    if let Some(id) = super::traces::request_id() {
-        extensions["requestId"] = id.into();
-    }
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": extensions }] });
-    let mut r = (status, axum::Json(body)).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-    }
-    r
 }
 
 /// The credential a request carries (`None`: none at all), or what is
@@ -122,7 +109,7 @@ pub async fn principal(
     // yet) is worth retrying: 503 UNAVAILABLE with Retry-After.
     let unavailable = |message: &str| {
         let mut r = refusal(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", message);
-        super::lifecycle::retry_after(&mut r);
+        retry_after(&mut r);
         r
     };
     let c = match credential(headers) {
@@ -144,7 +131,7 @@ pub async fn principal(
             Err(e) => {
                 tracing::error!(error = %e, "authentication: database error");
                 Err(match &e {
-                    keys::KeyError::Storage(s) if s.unavailable() => super::lifecycle::unavailable(),
+                    keys::KeyError::Storage(s) if s.unavailable() => super::refusal::unavailable(),
                     _ => refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "INTERNAL",

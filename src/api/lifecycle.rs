@@ -1,6 +1,6 @@
-//! What a load balancer and a supervisor talk to: the health endpoints,
-//! the answer to a request while the database is unreachable, and the
-//! graceful stop.
+//! What a load balancer and a supervisor talk to: the health endpoints and
+//! the graceful stop. (The answer to a request while the database is
+//! unreachable, `503 UNAVAILABLE`, is [`super::refusal::unavailable`].)
 //!
 //! - `/livez`: the process answers (restart it when this fails).
 //! - `/readyz`: it can serve: the database answers, its schema is this
@@ -11,18 +11,14 @@
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use serde_json::json;
 
 use super::AppState;
-use super::auth::refusal;
+use super::refusal::retry_after;
 use crate::storage;
-
-/// What `Retry-After` says while the database is unreachable: the watcher
-/// notices its return within a fraction of a second.
-pub const RETRY_AFTER_SECS: u64 = 1;
 
 /// How long the graph projection may go without matching the change log
 /// before the instance stops counting as ready (the follower reads it every
@@ -31,26 +27,6 @@ const GRAPH_LAG_READY: Duration = Duration::from_secs(5);
 
 /// How long a health check may wait for the database.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
-
-/// `503 UNAVAILABLE` with `Retry-After`: a request that needs the database
-/// while it cannot be reached.
-pub fn unavailable() -> Response {
-    let mut r = refusal(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "UNAVAILABLE",
-        "the database cannot be reached at the moment; retry in a few seconds",
-    );
-    retry_after(&mut r);
-    r
-}
-
-/// Adds `Retry-After` to a `503`.
-pub fn retry_after(r: &mut Response) {
-    r.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_str(&RETRY_AFTER_SECS.to_string()).expect("digits"),
-    );
-}
 
 pub fn routes() -> Router<AppState> {
     Router::new()

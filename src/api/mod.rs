@@ -10,6 +10,7 @@ pub mod map;
 pub mod metrics;
 pub mod persisted;
 pub mod rate;
+pub mod refusal;
 pub mod traces;
 
 pub use lifecycle::serve;
@@ -38,11 +39,12 @@ use tower_http::trace::TraceLayer;
 
 use crate::domain::access::{Principal, Role};
 use crate::storage;
-use auth::{AccessConfig, refusal};
+use auth::AccessConfig;
 use graphql::{ApiConfig, AppSchema, Loaders, SchemaOptions};
 use limits::Limits;
 use persisted::PersistedQueries;
 use rate::{Caller, Rate, RateLimits};
+use refusal::refusal;
 
 /// Everything the HTTP server is configured with (the CLI fills it from
 /// flags and environment variables).
@@ -341,7 +343,7 @@ async fn admit(app: &AppState, parts: &Parts) -> Result<Principal, Response> {
     let checked = tokio::select! {
         biased;
         p = auth::principal(&app.db, &app.config.access, &parts.headers) => p,
-        () = app.health.down() => Err(lifecycle::unavailable()),
+        () = app.health.down() => Err(refusal::unavailable()),
     };
     let principal = match checked {
         Ok(p) => p,
@@ -429,7 +431,7 @@ async fn export_map(
     let built = tokio::select! {
         biased;
         b = export::build_map(&app.db, &app.graph, &scope, &params) => b,
-        () = app.health.down() => return lifecycle::unavailable(),
+        () = app.health.down() => return refusal::unavailable(),
     };
     match built {
         Ok(Ok((p, map))) => (
@@ -444,7 +446,7 @@ async fn export_map(
         Err(e) if e.unavailable() => {
             tracing::warn!(error = %e, "map export: the database cannot be reached");
             app.health.suspect();
-            lifecycle::unavailable()
+            refusal::unavailable()
         }
         Err(e) => {
             tracing::error!(error = %e, "map export failed");
@@ -581,7 +583,7 @@ fn answer(body: impl IntoResponse, down: bool) -> Response {
     let mut r = body.into_response();
     if down {
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        lifecycle::retry_after(&mut r);
+        refusal::retry_after(&mut r);
     }
     r
 }
