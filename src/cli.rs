@@ -285,6 +285,15 @@ pub struct AccessArgs {
     /// timeout. 0: no limit.
     #[arg(long, env = "MAILLAGE_MAX_RUNNING")]
     pub max_running: Option<usize>,
+    /// An operation weighing more than this (each field 1, times the page
+    /// it asks for what it selects) is heavy: it waits for one of the
+    /// `--max-running-heavy` turns first. 0: no heavy lane.
+    #[arg(long, env = "MAILLAGE_HEAVY_WEIGHT", default_value_t = 5_000)]
+    pub heavy_weight: usize,
+    /// Heavy operations executing at once (default: one per two cores, at
+    /// least one), so that a flood of costly queries never holds every turn.
+    #[arg(long, env = "MAILLAGE_MAX_RUNNING_HEAVY")]
+    pub max_running_heavy: Option<usize>,
     /// Requests per second per credential, as N or N/BURST; 0 for no limit.
     #[arg(long, env = "MAILLAGE_RATE_LIMIT", default_value = "50/100", value_parser = parse_rate)]
     pub rate_limit: RateArg,
@@ -365,6 +374,10 @@ impl AccessArgs {
                 max_body_bytes: self.max_body_bytes,
                 timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
                 max_running: self.max_running.unwrap_or_else(api::limits::default_max_running),
+                heavy_weight: self.heavy_weight,
+                max_running_heavy: self
+                    .max_running_heavy
+                    .unwrap_or_else(api::limits::default_max_running_heavy),
                 max_tokens: [self.max_tokens, self.max_tokens_partner, self.max_tokens_anonymous],
                 max_fields: [self.max_fields, self.max_fields_partner, self.max_fields_anonymous],
             },

@@ -349,3 +349,81 @@ async fn a_query_too_large_is_refused_before_it_is_built() {
     let (r, _) = post(None, "{ partners(first: 2) { totalCount nodes { name } } }".into()).await;
     assert!(r.body.get("errors").is_none(), "{}", r.body);
 }
+
+/// A heavy operation (its pages times what they select over
+/// `--heavy-weight`) waits for a heavy turn first: with one, a heavy read
+/// sent while a heavy mutation waits on a held row answers only once the
+/// mutation is through, and a light read at once. Without the lane, the
+/// heavy read answers at once too. A flood of costly queries can therefore
+/// hold the heavy turns, never every turn.
+#[tokio::test(flavor = "multi_thread")]
+async fn heavy_operations_take_turns_of_their_own() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    use std::time::{Duration, Instant};
+    let t = TestDb::with_demo().await;
+    let admin = keys::create(&t.db, Role::Admin, None, "root", false).await.unwrap();
+    let hold = Duration::from_millis(1500);
+    let gql = |app: Router, q: String| {
+        let admin = admin.clone();
+        async move {
+            let r = Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("x-api-key", admin.as_str())
+                .body(Body::from(json!({"query": q}).to_string()))
+                .unwrap();
+            let began = Instant::now();
+            let reply = send(&app, r).await;
+            assert!(reply.body.get("errors").is_none(), "{q}: {}", reply.body);
+            (reply.body, began.elapsed())
+        }
+    };
+    for heavy_weight in [5_000, 0] {
+        let app = api::router(
+            t.db.clone(),
+            ServerConfig {
+                limits: maillage::api::limits::Limits {
+                    max_running: 8,
+                    max_running_heavy: 1,
+                    heavy_weight,
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        );
+        let (d, _) = gql(app.clone(), "{ partners(first: 1) { nodes { id version } } }".into()).await;
+        let p = &d["data"]["partners"]["nodes"][0];
+        let other = maillage::storage::connect(&t.url).await.unwrap();
+        let lock = other.begin().await.unwrap();
+        lock.execute_unprepared("UPDATE partners SET name = name")
+            .await
+            .unwrap();
+        // Heavy by its payload's pages.
+        let write = tokio::spawn(gql(
+            app.clone(),
+            format!(
+                r#"mutation {{ updatePartner(input: {{ id: {}, expectedVersion: {}, website: "https://lane.example.org" }}) {{ partner {{ networks(first: 100) {{ nodes {{ members(first: 100) {{ nodes {{ name }} }} }} }} }} }} }}"#,
+                p["id"], p["version"]
+            ),
+        ));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let heavy = tokio::spawn(gql(
+            app.clone(),
+            "{ partners(first: 100) { nodes { networks(first: 100) { nodes { name } } } } }".into(),
+        ));
+        let light = tokio::spawn(gql(app.clone(), "{ territories(first: 1) { totalCount } }".into()));
+        tokio::time::sleep(hold).await;
+        lock.rollback().await.unwrap();
+        let (_, light) = light.await.unwrap();
+        let (_, heavy) = heavy.await.unwrap();
+        write.await.unwrap();
+        assert!(light < hold / 2, "a light read waited ({light:?})");
+        if heavy_weight > 0 {
+            assert!(
+                heavy >= hold - Duration::from_millis(400),
+                "the heavy read ran beside the heavy mutation ({heavy:?})"
+            );
+        } else {
+            assert!(heavy < hold / 2, "without the lane the heavy read waited ({heavy:?})");
+        }
+    }
+}

@@ -196,6 +196,8 @@ pub struct AppState {
     graph: crate::domain::graph::Graph,
     /// Turns to execute an operation (`Limits::max_running`); `None`: no limit.
     turns: Option<Arc<Semaphore>>,
+    /// The turns heavy operations take first (`Limits::max_running_heavy`).
+    heavy: Option<Arc<Semaphore>>,
     /// Operation names as metric labels (capped).
     names: Arc<metrics::OperationNames>,
     health: storage::Health,
@@ -220,6 +222,8 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
     ));
     let cors = cors_layer(&config.cors_origins);
     let turns = (config.limits.max_running > 0).then(|| Arc::new(Semaphore::new(config.limits.max_running)));
+    let heavy = (config.limits.heavy_weight > 0 && config.limits.max_running_heavy > 0)
+        .then(|| Arc::new(Semaphore::new(config.limits.max_running_heavy)));
     let health = config.health.clone();
     let state = AppState {
         db,
@@ -229,6 +233,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         rate,
         graph,
         turns,
+        heavy,
         names: Arc::new(metrics::OperationNames::default()),
         health,
     };
@@ -784,6 +789,11 @@ async fn execute_one(
     // async-graphql takes the document parsed here instead of parsing the
     // text a second time (it still checks the document's depth and validates it).
     req.set_parsed_query(parsed.doc.clone());
+    // A heavy operation waits for a heavy turn first, among the heavy ones.
+    let heavy = app
+        .heavy
+        .as_ref()
+        .filter(|_| limits::weight(&parsed.doc, &req.variables) > limits.heavy_weight);
     let scope = principal.scope();
     let req = req
         .data(if parsed.mutation {
@@ -799,6 +809,10 @@ async fn execute_one(
         // fair: turns go in arrival order.
         let asked = std::time::Instant::now();
         let mut waiting = metrics::Waiting::new();
+        let _heavy = match heavy {
+            Some(h) => Some(h.acquire().await.expect("the semaphore is never closed")),
+            None => None,
+        };
         let _turn = match &app.turns {
             Some(t) => Some(t.acquire().await.expect("the semaphore is never closed")),
             None => None,
