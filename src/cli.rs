@@ -388,6 +388,7 @@ impl AccessArgs {
             trust_forwarded_for: self.trust_forwarded_for,
             graph: None,
             health: Default::default(),
+            heavy_db: None,
             persisted: std::sync::Arc::new(persisted),
         })
     }
@@ -566,6 +567,13 @@ async fn serve(url: &str, pool: Option<u32>, default_db: bool, args: ServeArgs) 
     let graph = crate::domain::graph::Graph::start(db.clone()).await?;
     tracing::info!(elapsed = ?started.elapsed(), "graph projection ready: {graph:?}");
     config.graph = Some(graph);
+    // Heavy operations get connections of their own (as many as their
+    // turns). Not for an in-memory database: a second pool would be a
+    // second, empty database.
+    if !(url.contains(":memory:") || url.contains("mode=memory")) {
+        let heavy_pool = config.limits.max_running_heavy.clamp(1, 4) as u32;
+        config.heavy_db = Some(storage::connect_watched(url, Some(heavy_pool), &health).await?);
+    }
     config.health = health;
     // The identity provider's keys, before the first token comes (a failure
     // is logged, and they are fetched again on demand).

@@ -427,3 +427,46 @@ async fn heavy_operations_take_turns_of_their_own() {
         }
     }
 }
+
+/// Heavy operations go through the pool of their own when there is one
+/// (`serve` opens it), so their statements never take the connections
+/// small requests need: with that pool closed, only heavy ones fail.
+#[tokio::test(flavor = "multi_thread")]
+async fn heavy_operations_use_a_pool_of_their_own() {
+    let t = TestDb::with_demo().await;
+    let heavy_db = maillage::storage::connect_with(&t.url, Some(1)).await.unwrap();
+    heavy_db.clone().close().await.unwrap();
+    let app = api::router(
+        t.db.clone(),
+        ServerConfig {
+            heavy_db: Some(heavy_db),
+            ..Default::default()
+        },
+    );
+    let admin = keys::create(&t.db, Role::Admin, None, "root", false).await.unwrap();
+    let q = |query: &str| {
+        let body = json!({ "query": query }).to_string();
+        Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("x-api-key", admin.as_str())
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let light = send(&app, q("{ partners(first: 5) { nodes { name } } }")).await;
+    assert!(light.body.get("errors").is_none(), "{}", light.body);
+    let heavy = send(
+        &app,
+        q("{ partners(first: 100) { nodes { networks(first: 100) { nodes { name } } } } }"),
+    )
+    .await;
+    assert!(
+        heavy.body.get("errors").is_some(),
+        "the heavy query did not use its pool: {}",
+        heavy.body
+    );
+    assert_ne!(
+        heavy.body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{}",
+        heavy.body
+    );
+}

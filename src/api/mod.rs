@@ -73,6 +73,10 @@ pub struct ServerConfig {
     /// What the process knows of the database's reachability (`serve`
     /// watches it; the default stays up).
     pub health: storage::Health,
+    /// A small pool of its own for heavy operations (`serve` opens one),
+    /// so that their many concurrent statements never take the
+    /// connections small requests need; `None`: they share the main pool.
+    pub heavy_db: Option<DatabaseConnection>,
 }
 
 impl From<ApiConfig> for ServerConfig {
@@ -198,6 +202,8 @@ pub struct AppState {
     turns: Option<Arc<Semaphore>>,
     /// The turns heavy operations take first (`Limits::max_running_heavy`).
     heavy: Option<Arc<Semaphore>>,
+    /// The pool heavy operations read and write through.
+    heavy_db: DatabaseConnection,
     /// Operation names as metric labels (capped).
     names: Arc<metrics::OperationNames>,
     health: storage::Health,
@@ -225,6 +231,14 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
     let heavy = (config.limits.heavy_weight > 0 && config.limits.max_running_heavy > 0)
         .then(|| Arc::new(Semaphore::new(config.limits.max_running_heavy)));
     let health = config.health.clone();
+    let heavy_db = match &config.heavy_db {
+        Some(h) => {
+            let mut h = h.clone();
+            h.set_metric_callback(metrics::on_statement);
+            h
+        }
+        None => db.clone(),
+    };
     let state = AppState {
         db,
         schemas,
@@ -234,6 +248,7 @@ pub fn router(db: DatabaseConnection, config: impl Into<ServerConfig>) -> Router
         graph,
         turns,
         heavy,
+        heavy_db,
         names: Arc::new(metrics::OperationNames::default()),
         health,
     };
@@ -795,12 +810,15 @@ async fn execute_one(
         .as_ref()
         .filter(|_| limits::weight(&parsed.doc, &req.variables) > limits.heavy_weight);
     let scope = principal.scope();
+    let db = if heavy.is_some() { &app.heavy_db } else { &app.db };
     let req = req
         .data(if parsed.mutation {
-            Loaders::new(&app.db, &scope)
+            Loaders::new(db, &scope)
         } else {
-            Loaders::caching(&app.db, &scope)
+            Loaders::caching(db, &scope)
         })
+        // Over the schema's own handle, for what resolvers read directly.
+        .data(db.clone())
         .data(scope)
         .data(principal.clone());
     let schema = app.schemas.of(principal.role);

@@ -121,7 +121,12 @@ pub async fn connect_watched(url: &str, pool_size: Option<u32>, health: &Health)
         // One connection for an in-memory database (each connection would
         // otherwise see its own empty database); a few for a file, where WAL
         // lets readers run beside the one writer.
-        opts.max_connections(if memory { 1 } else { 4 });
+        // A pool asked smaller (the heavy operations' own) is smaller.
+        opts.max_connections(if memory {
+            1
+        } else {
+            pool_size.map_or(4, |n| n.clamp(1, 4))
+        });
         opts.map_sqlx_sqlite_opts(move |o: SqliteConnectOptions| {
             let o = o
                 .create_if_missing(true)
