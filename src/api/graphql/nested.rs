@@ -8,9 +8,12 @@ use async_graphql::{Context, Result};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 
-use super::columns;
+use super::columns::{self, NodeColumns};
+use super::connection::slice;
 use super::error::internal;
-use super::loaders::{LoadError, Loaders, NestedKey, NestedQuery, Pages};
+use super::loaders::{LoadError, Loaders, NestedKey, NestedLoader, NestedQuery, Pages};
+use super::request::{loaders, scope};
+use crate::storage::decode::Positional;
 use crate::storage::list::{Group, Parent, Slice, Sort, empty_group};
 use crate::storage::read::{Scope, Scoped};
 
@@ -157,3 +160,103 @@ macro_rules! reference {
 }
 
 pub(crate) use reference;
+
+/// A node type that nested connections list, and what every such list of
+/// it does alike: its filter and order arguments, its loader of pages, the
+/// references a page of it prefetches, its connection type.
+pub trait Listed {
+    type Entity: Scoped
+        + NodeColumns
+        + EntityTrait<Model: Clone + Send + Sync + Positional + 'static>
+        + Send
+        + Sync
+        + 'static;
+    type Filter;
+    type Order;
+    type Conn;
+    /// The condition of a `filter` argument.
+    fn condition(filter: &Self::Filter, scope: &Scope) -> Result<Condition>;
+    /// The sort keys of an `orderBy` argument.
+    fn sorts(ctx: &Context<'_>, order_by: &Option<Vec<Self::Order>>) -> Vec<Sort>;
+    /// The request's loader of pages of these nodes.
+    fn lists(l: &Loaders) -> &DataLoader<NestedLoader<Self::Entity>, HashMapCache>;
+    /// What a page of these nodes loads for all of them at once.
+    fn prefetch<'a>(
+        ctx: &'a Context<'_>,
+        rows: &'a [<Self::Entity as EntityTrait>::Model],
+    ) -> impl Future<Output = Result<()>> + Send + 'a;
+    /// The connection of a page.
+    fn connection(ctx: &Context<'_>, g: Group<<Self::Entity as EntityTrait>::Model>) -> Self::Conn;
+}
+
+/// Implements [`Listed`] for node types, each with its table, filter,
+/// order, connection, loader of pages and prefetch.
+macro_rules! listed {
+    ($($node:ident: $e:ident, $filter:ident, $order:ident, $conn:ident, $lists:ident, $prefetch:ident;)*) => {$(
+        impl $crate::api::graphql::nested::Listed for $node {
+            type Entity = $e::Entity;
+            type Filter = $filter;
+            type Order = $order;
+            type Conn = $conn;
+            fn condition(filter: &$filter, scope: &$crate::storage::read::Scope) -> async_graphql::Result<sea_orm::Condition> {
+                filter.condition(scope)
+            }
+            fn sorts(ctx: &async_graphql::Context<'_>, order_by: &Option<Vec<$order>>) -> Vec<$crate::storage::list::Sort> {
+                $order::sorts(ctx, order_by)
+            }
+            fn lists(
+                l: &$crate::api::graphql::loaders::Loaders,
+            ) -> &async_graphql::dataloader::DataLoader<
+                $crate::api::graphql::loaders::NestedLoader<$e::Entity>,
+                async_graphql::dataloader::HashMapCache,
+            > {
+                &l.$lists
+            }
+            fn prefetch<'a>(
+                ctx: &'a async_graphql::Context<'_>,
+                rows: &'a [$e::Model],
+            ) -> impl std::future::Future<Output = async_graphql::Result<()>> + Send + 'a {
+                $prefetch(ctx, rows.iter())
+            }
+            fn connection(ctx: &async_graphql::Context<'_>, g: $crate::storage::list::Group<$e::Model>) -> $conn {
+                $conn::from_group(ctx, g, $node::from)
+            }
+        }
+    )*};
+}
+
+pub(crate) use listed;
+
+/// One parent's page of a nested connection of `N`s, from the arguments
+/// every such field takes (`first`, `after`, `last`, `before`, `filter`,
+/// `orderBy`): the rows of `N` the scope may see and the filter keeps,
+/// keyed to their parents by `parent` (a column of `N`'s table, [`col`], or
+/// pairs from another table), with what the page prefetches.
+pub async fn node_page<N: Listed>(
+    ctx: &Context<'_>,
+    id: i64,
+    field: &'static str,
+    (first, after, last, before): (Option<i32>, Option<String>, Option<i32>, Option<String>),
+    filter: Option<Box<N::Filter>>,
+    order_by: Option<Vec<N::Order>>,
+    parent: impl Fn(&[i64]) -> Parent + Send + Sync + 'static,
+) -> Result<N::Conn> {
+    let cond = filter
+        .as_ref()
+        .map(|f| N::condition(f, ctx.data_unchecked::<Scope>()))
+        .transpose()?
+        .unwrap_or_else(Condition::all);
+    let scope = scope(ctx);
+    let g = nested_page(
+        ctx,
+        N::lists(loaders(ctx)),
+        id,
+        field,
+        N::sorts(ctx, &order_by),
+        slice(ctx, first, after, last, before)?,
+        move |ids| (rows_of(&scope, cond.clone()), parent(ids)),
+    )
+    .await?;
+    N::prefetch(ctx, &g.rows).await?;
+    Ok(N::connection(ctx, g))
+}

@@ -132,10 +132,21 @@ pub async fn run(ctx: &Context<'_>, operation: &str, input: impl IntoEdit) -> Re
     }
 }
 
-/// A payload carrying the record written.
-macro_rules! record_payload {
-    ($(#[doc = $doc:literal])* $name:ident, $field:ident: $ty:ident <- $variant:ident) => {
-        $(#[doc = $doc])*
+/// The payloads of a record type's three mutations (`$c`, `$u`, `$d`):
+/// the record written by the first two, the global id of the record the
+/// third deleted.
+macro_rules! payloads {
+    (
+        $field:ident: $ty:ident <- $variant:ident;
+        $create:ident $c:literal, $update:ident $u:literal, $delete:ident $d:literal -> $deleted:ident
+    ) => {
+        payloads!(@record $c $create, $field: $ty <- $variant);
+        payloads!(@record $u $update, $field: $ty <- $variant);
+        payloads!(@deleted $d $delete, $deleted, $variant);
+    };
+    // A payload carrying the record written.
+    (@record $op:literal $name:ident, $field:ident: $ty:ident <- $variant:ident) => {
+        #[doc = concat!("The result of `", $op, "`.")]
         #[derive(SimpleObject)]
         pub struct $name {
             /// The record as written (its new `version` included); null when the mutation was refused.
@@ -156,12 +167,9 @@ macro_rules! record_payload {
             }
         }
     };
-}
-
-/// A payload carrying the global id of the record deleted.
-macro_rules! deleted_payload {
-    ($(#[doc = $doc:literal])* $name:ident, $field:ident, $kind:ident) => {
-        $(#[doc = $doc])*
+    // A payload carrying the global id of the record deleted.
+    (@deleted $op:literal $name:ident, $field:ident, $kind:ident) => {
+        #[doc = concat!("The result of `", $op, "`.")]
         #[derive(SimpleObject)]
         pub struct $name {
             /// The global id the deleted record had; null when the mutation was refused.
@@ -178,6 +186,31 @@ macro_rules! deleted_payload {
                         user_errors: vec![],
                     },
                     Err(user_errors) => $name { $field: None, user_errors },
+                }
+            }
+        }
+    };
+}
+
+/// The input of a record's deletion (`delete…`, `remove…`): its global id,
+/// and the version it must still be at, when given.
+macro_rules! delete_input {
+    ($(#[doc = $doc:literal])* $name:ident, $verb:literal $what:literal: $kind:ident, $record:ident) => {
+        $(#[doc = $doc])*
+        #[derive(InputObject)]
+        pub struct $name {
+            #[doc = concat!("The ", $what, ".")]
+            id: ID,
+            #[doc = concat!("When given, ", $verb, " only if the ", $what, " is still at this version (else `CONFLICT`).")]
+            expected_version: Option<i32>,
+        }
+
+        impl IntoEdit for $name {
+            fn edit(self, d: &mut Decoder) -> Edit {
+                Edit::Delete {
+                    record: RecordType::$record,
+                    id: d.id(Kind::$kind, "id", &self.id),
+                    expected_version: self.expected_version,
                 }
             }
         }
@@ -234,6 +267,6 @@ macro_rules! link_payload {
     };
 }
 
-pub(crate) use deleted_payload;
+pub(crate) use delete_input;
 pub(crate) use link_payload;
-pub(crate) use record_payload;
+pub(crate) use payloads;

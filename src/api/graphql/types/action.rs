@@ -1,20 +1,21 @@
 //! `Action`: a shared action.
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, QueryFilter};
+use sea_orm::{ColumnTrait, Condition};
 
-use super::{Network, Participation, Partner, Territory, TerritoryConnection, prefetch_partners, prefetch_territories};
+use super::{Network, Participation, Partner, Territory, TerritoryConnection, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::link_edge::{LinkEdge, link_connection, link_page};
-use crate::api::graphql::nested::{col, link_pairs, nested_page, reference, rows_of, visible_ref};
+use crate::api::graphql::nested::{col, link_pairs, listed, nested_page, node_page, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date, euros};
 use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, deleted_payload, link_payload, nullable, nullable_date, record_id, record_payload,
+    Decoder, IntoEdit, UserError, delete_input, link_payload, nullable, nullable_date, payloads, record_id,
 };
 use crate::domain::edit::*;
 use crate::model::*;
@@ -31,6 +32,7 @@ use crate::storage::read::Scope;
 pub struct Action(pub action::Model);
 
 node_connection!(ActionConnection, ActionEdge, Action, "action");
+listed!(Action: action, ActionFilter, ActionOrder, ActionConnection, action_lists, prefetch_actions;);
 
 /// A shared action: a project several partners run together (a lead,
 /// co-partners, funders), with a theme, a status, dates, a budget, its
@@ -205,29 +207,16 @@ impl Action {
         #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Territory>(
             ctx,
-            &loaders(ctx).territory_lists,
             self.0.id,
             "Action.territories",
-            TerritoryOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |ids| {
-                (
-                    scope.select::<territory::Entity>().filter(cond.clone()),
-                    link_pairs(ids, "action_territories", "action_id", "territory_id"),
-                )
-            },
+            (first, after, last, before),
+            filter,
+            order_by,
+            |ids| link_pairs(ids, "action_territories", "action_id", "territory_id"),
         )
-        .await?;
-        prefetch_territories(ctx, g.rows.iter()).await?;
-        Ok(TerritoryConnection::from_group(ctx, g, Territory))
+        .await
     }
 }
 
@@ -364,34 +353,12 @@ impl IntoEdit for UpdateActionInput {
     }
 }
 
-/// The action to delete.
-#[derive(InputObject)]
-pub struct DeleteActionInput {
-    /// The action.
-    id: ID,
-    /// When given, delete only if the action is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The action to delete.
+    DeleteActionInput, "delete" "action": Action, Action);
 
-impl IntoEdit for DeleteActionInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Action,
-            id: d.id(Kind::Action, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `createAction`.
-    CreateActionPayload, action: Action <- Action);
-record_payload!(
-    /// The result of `updateAction`.
-    UpdateActionPayload, action: Action <- Action);
-deleted_payload!(
-    /// The result of `deleteAction`.
-    DeleteActionPayload, deleted_action_id, Action);
+payloads!(action: Action <- Action;
+    CreateActionPayload "createAction", UpdateActionPayload "updateAction", DeleteActionPayload "deleteAction" -> deleted_action_id);
 
 // ---------------------------------------------------------------- mutations
 

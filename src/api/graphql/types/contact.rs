@@ -1,4 +1,5 @@
 //! `Contact`: a person at a partner (personal data).
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -7,10 +8,10 @@ use crate::api::graphql::connection::node_connection;
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::nested::reference;
+use crate::api::graphql::nested::{listed, reference};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::loaders;
-use crate::api::graphql::write::{Decoder, IntoEdit, UserError, deleted_payload, nullable, record_id, record_payload};
+use crate::api::graphql::write::{Decoder, IntoEdit, UserError, delete_input, nullable, payloads, record_id};
 use crate::domain::edit::*;
 use crate::storage::entity::*;
 
@@ -22,6 +23,7 @@ use crate::storage::entity::*;
 pub struct Contact(pub contact::Model);
 
 node_connection!(ContactConnection, ContactEdge, Contact, "contact");
+listed!(Contact: contact, ContactFilter, ContactOrder, ContactConnection, contact_lists, prefetch_contacts;);
 
 /// A contact person at a partner. Personal data (GDPR): who may read the
 /// name, e-mail and phone is decided by the viewer's role.
@@ -159,31 +161,9 @@ impl IntoEdit for UpdateContactInput {
     }
 }
 
-/// The contact to delete.
-#[derive(InputObject)]
-pub struct DeleteContactInput {
-    /// The contact.
-    id: ID,
-    /// When given, delete only if the contact is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The contact to delete.
+    DeleteContactInput, "delete" "contact": Contact, Contact);
 
-impl IntoEdit for DeleteContactInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Contact,
-            id: d.id(Kind::Contact, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `createContact`.
-    CreateContactPayload, contact: Contact <- Contact);
-record_payload!(
-    /// The result of `updateContact`.
-    UpdateContactPayload, contact: Contact <- Contact);
-deleted_payload!(
-    /// The result of `deleteContact`.
-    DeleteContactPayload, deleted_contact_id, Contact);
+payloads!(contact: Contact <- Contact;
+    CreateContactPayload "createContact", UpdateContactPayload "updateContact", DeleteContactPayload "deleteContact" -> deleted_contact_id);

@@ -1,4 +1,5 @@
 //! `Membership`: a partner's seat in a network.
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -8,9 +9,7 @@ use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::nested::reference;
 use crate::api::graphql::request::loaders;
 use crate::api::graphql::scalars::{Date, date};
-use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, deleted_payload, nullable_date, record_id, record_payload,
-};
+use crate::api::graphql::write::{Decoder, IntoEdit, UserError, delete_input, nullable_date, payloads, record_id};
 use crate::domain::edit::*;
 use crate::model::*;
 use crate::storage::entity::*;
@@ -121,31 +120,9 @@ impl IntoEdit for UpdateMembershipInput {
     }
 }
 
-/// The membership to end.
-#[derive(InputObject)]
-pub struct RemoveMembershipInput {
-    /// The membership.
-    id: ID,
-    /// When given, remove only if the membership is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The membership to end.
+    RemoveMembershipInput, "remove" "membership": Membership, Membership);
 
-impl IntoEdit for RemoveMembershipInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Membership,
-            id: d.id(Kind::Membership, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `addMembership`.
-    AddMembershipPayload, membership: Membership <- Membership);
-record_payload!(
-    /// The result of `updateMembership`.
-    UpdateMembershipPayload, membership: Membership <- Membership);
-deleted_payload!(
-    /// The result of `removeMembership`.
-    RemoveMembershipPayload, removed_membership_id, Membership);
+payloads!(membership: Membership <- Membership;
+    AddMembershipPayload "addMembership", UpdateMembershipPayload "updateMembership", RemoveMembershipPayload "removeMembership" -> removed_membership_id);

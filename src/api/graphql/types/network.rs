@@ -1,23 +1,24 @@
 //! `Network`: where partners sit together.
+
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::Condition;
 
-use super::{Action, ActionConnection, Membership, Partner, Territory, prefetch_actions, prefetch_partners};
+use super::{Action, ActionConnection, Membership, Partner, Territory, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::link_edge::{LinkEdge, link_connection, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
-use crate::api::graphql::nested::{col, nested_page, nested_query, page_of, reference, rows_of, visible_ref};
+use crate::api::graphql::nested::{col, listed, nested_query, node_page, page_of, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date};
 use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, deleted_payload, nullable, nullable_date, record_id, record_payload,
+    Decoder, IntoEdit, UserError, delete_input, nullable, nullable_date, payloads, record_id,
 };
 use crate::domain::edit::*;
 use crate::model::*;
@@ -36,6 +37,7 @@ use crate::storage::read::Scope;
 pub struct Network(pub network::Model);
 
 node_connection!(NetworkConnection, NetworkEdge, Network, "network");
+listed!(Network: network, NetworkFilter, NetworkOrder, NetworkConnection, network_lists, prefetch_networks;);
 
 /// A network or instance where partners sit together: CISPD/CLSPD (conseil
 /// intercommunal / local de sécurité et de prévention de la délinquance),
@@ -116,24 +118,16 @@ impl Network {
         #[graphql(desc = "Filters.")] filter: Option<Box<NetworkFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
     ) -> Result<NetworkConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Network>(
             ctx,
-            &loaders(ctx).network_lists,
             self.0.id,
             "Network.children",
-            NetworkOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |_| (rows_of(&scope, cond.clone()), col("networks", "parent_id")),
+            (first, after, last, before),
+            filter,
+            order_by,
+            |_| col("networks", "parent_id"),
         )
-        .await?;
-        prefetch_networks(ctx, g.rows.iter()).await?;
-        Ok(NetworkConnection::from_group(ctx, g, Network))
+        .await
     }
     /// The partners sitting in it, with their role and dates.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -180,24 +174,16 @@ impl Network {
         #[graphql(desc = "Filters.")] filter: Option<Box<ActionFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
     ) -> Result<ActionConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Action>(
             ctx,
-            &loaders(ctx).action_lists,
             self.0.id,
             "Network.actions",
-            ActionOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |_| (rows_of(&scope, cond.clone()), col("actions", "network_id")),
+            (first, after, last, before),
+            filter,
+            order_by,
+            |_| col("actions", "network_id"),
         )
-        .await?;
-        prefetch_actions(ctx, g.rows.iter()).await?;
-        Ok(ActionConnection::from_group(ctx, g, Action))
+        .await
     }
 }
 
@@ -341,31 +327,9 @@ impl IntoEdit for UpdateNetworkInput {
     }
 }
 
-/// The network to delete.
-#[derive(InputObject)]
-pub struct DeleteNetworkInput {
-    /// The network.
-    id: ID,
-    /// When given, delete only if the network is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The network to delete.
+    DeleteNetworkInput, "delete" "network": Network, Network);
 
-impl IntoEdit for DeleteNetworkInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Network,
-            id: d.id(Kind::Network, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `createNetwork`.
-    CreateNetworkPayload, network: Network <- Network);
-record_payload!(
-    /// The result of `updateNetwork`.
-    UpdateNetworkPayload, network: Network <- Network);
-deleted_payload!(
-    /// The result of `deleteNetwork`.
-    DeleteNetworkPayload, deleted_network_id, Network);
+payloads!(network: Network <- Network;
+    CreateNetworkPayload "createNetwork", UpdateNetworkPayload "updateNetwork", DeleteNetworkPayload "deleteNetwork" -> deleted_network_id);

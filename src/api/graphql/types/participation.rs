@@ -1,4 +1,5 @@
 //! `Participation`: a partner's part in a shared action.
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -8,7 +9,7 @@ use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::nested::reference;
 use crate::api::graphql::request::loaders;
 use crate::api::graphql::scalars::euros;
-use crate::api::graphql::write::{Decoder, IntoEdit, UserError, deleted_payload, nullable, record_id, record_payload};
+use crate::api::graphql::write::{Decoder, IntoEdit, UserError, delete_input, nullable, payloads, record_id};
 use crate::domain::edit::*;
 use crate::model::*;
 use crate::storage::entity::*;
@@ -109,31 +110,9 @@ impl IntoEdit for UpdateParticipationInput {
     }
 }
 
-/// The participation to end.
-#[derive(InputObject)]
-pub struct RemoveParticipationInput {
-    /// The participation.
-    id: ID,
-    /// When given, remove only if the participation is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The participation to end.
+    RemoveParticipationInput, "remove" "participation": Participation, Participation);
 
-impl IntoEdit for RemoveParticipationInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Participation,
-            id: d.id(Kind::Participation, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `addParticipation`.
-    AddParticipationPayload, participation: Participation <- Participation);
-record_payload!(
-    /// The result of `updateParticipation`.
-    UpdateParticipationPayload, participation: Participation <- Participation);
-deleted_payload!(
-    /// The result of `removeParticipation`.
-    RemoveParticipationPayload, removed_participation_id, Participation);
+payloads!(participation: Participation <- Participation;
+    AddParticipationPayload "addParticipation", UpdateParticipationPayload "updateParticipation", RemoveParticipationPayload "removeParticipation" -> removed_participation_id);

@@ -1,14 +1,15 @@
 //! `Partner`, its seat, its nested pages and its links' edges.
+
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::{Condition, QueryFilter};
+use sea_orm::Condition;
 
 use super::relation::relations;
 use super::{
     Action, Contact, ContactConnection, Membership, Network, Participation, PartnerRelationConnection, Territory,
-    TerritoryConnection, prefetch_actions, prefetch_contacts, prefetch_networks, prefetch_territories,
+    TerritoryConnection, prefetch_actions, prefetch_networks,
 };
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::degree::LinkKind;
@@ -18,13 +19,13 @@ use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::link_edge::{LinkEdge, link_connection, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
 use crate::api::graphql::nested::{
-    col, link_pairs, nested_page, nested_query, page_of, reference, rows_of, visible_ref,
+    col, link_pairs, listed, nested_query, node_page, page_of, reference, rows_of, visible_ref,
 };
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date, euros};
 use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, deleted_payload, link_payload, nullable, record_id, record_payload,
+    Decoder, IntoEdit, UserError, delete_input, link_payload, nullable, payloads, record_id,
 };
 use crate::domain::edit::*;
 use crate::model::*;
@@ -59,6 +60,7 @@ impl From<partner::Model> for Partner {
 }
 
 node_connection!(PartnerConnection, PartnerEdge, Partner, "partner");
+listed!(Partner: partner, PartnerFilter, PartnerOrder, PartnerConnection, partner_lists, prefetch_partners;);
 
 /// A partner: an organisation that works with the directorate (Mission
 /// Locale, France Travail, CCAS — centre communal d'action sociale —, the
@@ -164,24 +166,16 @@ impl Partner {
         #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
     ) -> Result<PartnerConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Partner>(
             ctx,
-            &loaders(ctx).partner_lists,
             self.0.id,
             "Partner.children",
-            PartnerOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |_| (rows_of(&scope, cond.clone()), col("partners", "parent_id")),
+            (first, after, last, before),
+            filter,
+            order_by,
+            |_| col("partners", "parent_id"),
         )
-        .await?;
-        prefetch_partners(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner::from))
+        .await
     }
     /// The territories it declares serving.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -196,29 +190,16 @@ impl Partner {
         #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Territory>(
             ctx,
-            &loaders(ctx).territory_lists,
             self.0.id,
             "Partner.territoriesServed",
-            TerritoryOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |ids| {
-                (
-                    scope.select::<territory::Entity>().filter(cond.clone()),
-                    link_pairs(ids, "partner_territories", "partner_id", "territory_id"),
-                )
-            },
+            (first, after, last, before),
+            filter,
+            order_by,
+            |ids| link_pairs(ids, "partner_territories", "partner_id", "territory_id"),
         )
-        .await?;
-        prefetch_territories(ctx, g.rows.iter()).await?;
-        Ok(TerritoryConnection::from_group(ctx, g, Territory))
+        .await
     }
     /// Its contact people (personal data).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -233,24 +214,16 @@ impl Partner {
         #[graphql(desc = "Filters.")] filter: Option<Box<ContactFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
     ) -> Result<ContactConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Contact>(
             ctx,
-            &loaders(ctx).contact_lists,
             self.0.id,
             "Partner.contacts",
-            ContactOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |_| (rows_of(&scope, cond.clone()), col("contacts", "partner_id")),
+            (first, after, last, before),
+            filter,
+            order_by,
+            |_| col("contacts", "partner_id"),
         )
-        .await?;
-        prefetch_contacts(ctx, g.rows.iter()).await?;
-        Ok(ContactConnection::from_group(ctx, g, Contact))
+        .await
     }
     /// The networks and instances it sits in, with its role and dates there.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -552,34 +525,12 @@ impl IntoEdit for UpdatePartnerInput {
     }
 }
 
-/// The partner to delete.
-#[derive(InputObject)]
-pub struct DeletePartnerInput {
-    /// The partner.
-    id: ID,
-    /// When given, delete only if the partner is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The partner to delete.
+    DeletePartnerInput, "delete" "partner": Partner, Partner);
 
-impl IntoEdit for DeletePartnerInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Partner,
-            id: d.id(Kind::Partner, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `createPartner`.
-    CreatePartnerPayload, partner: Partner <- Partner);
-record_payload!(
-    /// The result of `updatePartner`.
-    UpdatePartnerPayload, partner: Partner <- Partner);
-deleted_payload!(
-    /// The result of `deletePartner`.
-    DeletePartnerPayload, deleted_partner_id, Partner);
+payloads!(partner: Partner <- Partner;
+    CreatePartnerPayload "createPartner", UpdatePartnerPayload "updatePartner", DeletePartnerPayload "deletePartner" -> deleted_partner_id);
 
 // ---------------------------------------------------------------- mutations
 

@@ -1,4 +1,5 @@
 //! `PartnerRelation`: a declared relation between two partners.
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::Condition;
@@ -13,7 +14,7 @@ use crate::api::graphql::nested::{col, nested_page, reference, rows_of, visible_
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date};
 use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, deleted_payload, nullable, nullable_date, record_id, record_payload,
+    Decoder, IntoEdit, UserError, delete_input, nullable, nullable_date, payloads, record_id,
 };
 use crate::domain::edit::*;
 use crate::model::*;
@@ -242,31 +243,9 @@ impl IntoEdit for UpdateRelationInput {
     }
 }
 
-/// The relation to end.
-#[derive(InputObject)]
-pub struct RemoveRelationInput {
-    /// The relation.
-    id: ID,
-    /// When given, remove only if the relation is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The relation to end.
+    RemoveRelationInput, "remove" "relation": Relation, Relation);
 
-impl IntoEdit for RemoveRelationInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Relation,
-            id: d.id(Kind::Relation, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `addRelation`.
-    AddRelationPayload, relation: PartnerRelation <- Relation);
-record_payload!(
-    /// The result of `updateRelation`.
-    UpdateRelationPayload, relation: PartnerRelation <- Relation);
-deleted_payload!(
-    /// The result of `removeRelation`.
-    RemoveRelationPayload, removed_relation_id, Relation);
+payloads!(relation: PartnerRelation <- Relation;
+    AddRelationPayload "addRelation", UpdateRelationPayload "updateRelation", RemoveRelationPayload "removeRelation" -> removed_relation_id);

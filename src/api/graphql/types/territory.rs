@@ -1,26 +1,22 @@
 //! `Territory`: the administrative tree.
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{Condition, QueryFilter};
 
-use super::{
-    Action, ActionConnection, Network, NetworkConnection, Partner, PartnerConnection, prefetch_actions,
-    prefetch_networks, prefetch_partners,
-};
-use crate::api::graphql::connection::{node_connection, page_cost, slice};
+use super::{Action, ActionConnection, Network, NetworkConnection, Partner, PartnerConnection};
+use crate::api::graphql::connection::{node_connection, page_cost};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::nested::{col, nested_page, reference, rows_of};
+use crate::api::graphql::nested::{col, listed, nested_page, node_page, reference};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::{loaders, scope};
-use crate::api::graphql::write::{Decoder, IntoEdit, UserError, deleted_payload, nullable, record_id, record_payload};
+use crate::api::graphql::write::{Decoder, IntoEdit, UserError, delete_input, nullable, payloads, record_id};
 use crate::domain::edit::*;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::{Parent, Slice, Sort};
-use crate::storage::read::Scope;
 
 // ---------------------------------------------------------------- territory
 
@@ -32,6 +28,7 @@ use crate::storage::read::Scope;
 pub struct Territory(pub territory::Model);
 
 node_connection!(TerritoryConnection, TerritoryEdge, Territory, "territory");
+listed!(Territory: territory, TerritoryFilter, TerritoryOrder, TerritoryConnection, territory_lists, prefetch_territories;);
 
 /// A territory of the administrative tree: region › department › EPCI
 /// (établissement public de coopération intercommunale: an
@@ -130,24 +127,16 @@ impl Territory {
         #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Territory>(
             ctx,
-            &loaders(ctx).territory_lists,
             self.0.id,
             "Territory.children",
-            TerritoryOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |_| (rows_of(&scope, cond.clone()), col("territories", "parent_id")),
+            (first, after, last, before),
+            filter,
+            order_by,
+            |_| col("territories", "parent_id"),
         )
-        .await?;
-        prefetch_territories(ctx, g.rows.iter()).await?;
-        Ok(TerritoryConnection::from_group(ctx, g, Territory))
+        .await
     }
     /// Every territory inside this one, at any depth.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -162,29 +151,16 @@ impl Territory {
         #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Territory>(
             ctx,
-            &loaders(ctx).territory_lists,
             self.0.id,
             "Territory.descendants",
-            TerritoryOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |ids| {
-                (
-                    scope.select::<territory::Entity>().filter(cond.clone()),
-                    ancestry_pairs(ids, "ancestor_id", "territory_id"),
-                )
-            },
+            (first, after, last, before),
+            filter,
+            order_by,
+            |ids| ancestry_pairs(ids, "ancestor_id", "territory_id"),
         )
-        .await?;
-        prefetch_territories(ctx, g.rows.iter()).await?;
-        Ok(TerritoryConnection::from_group(ctx, g, Territory))
+        .await
     }
     /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -200,27 +176,16 @@ impl Territory {
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<PartnerConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Partner>(
             ctx,
-            &loaders(ctx).partner_lists,
             self.0.id,
             "Territory.partnersBased",
-            PartnerOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |ids| {
-                let pairs = within_pairs(ids, include_descendants, "partners", "territory_id", "id");
-                (scope.select::<partner::Entity>().filter(cond.clone()), pairs)
-            },
+            (first, after, last, before),
+            filter,
+            order_by,
+            move |ids| within_pairs(ids, include_descendants, "partners", "territory_id", "id"),
         )
-        .await?;
-        prefetch_partners(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner::from))
+        .await
     }
     /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -236,33 +201,24 @@ impl Territory {
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<PartnerConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Partner>(
             ctx,
-            &loaders(ctx).partner_lists,
             self.0.id,
             "Territory.partnersServing",
-            PartnerOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
+            (first, after, last, before),
+            filter,
+            order_by,
             move |ids| {
-                let pairs = within_pairs(
+                within_pairs(
                     ids,
                     include_descendants,
                     "partner_territories",
                     "territory_id",
                     "partner_id",
-                );
-                (scope.select::<partner::Entity>().filter(cond.clone()), pairs)
+                )
             },
         )
-        .await?;
-        prefetch_partners(ctx, g.rows.iter()).await?;
-        Ok(PartnerConnection::from_group(ctx, g, Partner::from))
+        .await
     }
     /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -278,33 +234,24 @@ impl Territory {
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<ActionConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Action>(
             ctx,
-            &loaders(ctx).action_lists,
             self.0.id,
             "Territory.actions",
-            ActionOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
+            (first, after, last, before),
+            filter,
+            order_by,
             move |ids| {
-                let pairs = within_pairs(
+                within_pairs(
                     ids,
                     include_descendants,
                     "action_territories",
                     "territory_id",
                     "action_id",
-                );
-                (scope.select::<action::Entity>().filter(cond.clone()), pairs)
+                )
             },
         )
-        .await?;
-        prefetch_actions(ctx, g.rows.iter()).await?;
-        Ok(ActionConnection::from_group(ctx, g, Action))
+        .await
     }
     /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -320,27 +267,16 @@ impl Territory {
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
         #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
     ) -> Result<NetworkConnection> {
-        let cond = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?
-            .unwrap_or_else(Condition::all);
-        let scope = scope(ctx);
-        let g = nested_page(
+        node_page::<Network>(
             ctx,
-            &loaders(ctx).network_lists,
             self.0.id,
             "Territory.networks",
-            NetworkOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-            move |ids| {
-                let pairs = within_pairs(ids, include_descendants, "networks", "territory_id", "id");
-                (scope.select::<network::Entity>().filter(cond.clone()), pairs)
-            },
+            (first, after, last, before),
+            filter,
+            order_by,
+            move |ids| within_pairs(ids, include_descendants, "networks", "territory_id", "id"),
         )
-        .await?;
-        prefetch_networks(ctx, g.rows.iter()).await?;
-        Ok(NetworkConnection::from_group(ctx, g, Network))
+        .await
     }
 }
 
@@ -475,31 +411,9 @@ impl IntoEdit for UpdateTerritoryInput {
     }
 }
 
-/// The territory to delete.
-#[derive(InputObject)]
-pub struct DeleteTerritoryInput {
-    /// The territory.
-    id: ID,
-    /// When given, delete only if the territory is still at this version (else `CONFLICT`).
-    expected_version: Option<i32>,
-}
+delete_input!(
+    /// The territory to delete.
+    DeleteTerritoryInput, "delete" "territory": Territory, Territory);
 
-impl IntoEdit for DeleteTerritoryInput {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Delete {
-            record: RecordType::Territory,
-            id: d.id(Kind::Territory, "id", &self.id),
-            expected_version: self.expected_version,
-        }
-    }
-}
-
-record_payload!(
-    /// The result of `createTerritory`.
-    CreateTerritoryPayload, territory: Territory <- Territory);
-record_payload!(
-    /// The result of `updateTerritory`.
-    UpdateTerritoryPayload, territory: Territory <- Territory);
-deleted_payload!(
-    /// The result of `deleteTerritory`.
-    DeleteTerritoryPayload, deleted_territory_id, Territory);
+payloads!(territory: Territory <- Territory;
+    CreateTerritoryPayload "createTerritory", UpdateTerritoryPayload "updateTerritory", DeleteTerritoryPayload "deleteTerritory" -> deleted_territory_id);
