@@ -254,7 +254,7 @@ pub async fn node_page<N: Listed>(
         field,
         N::sorts(ctx, &order_by),
         slice(ctx, first, after, last, before)?,
-        move |ids| (rows_of(&scope, cond.clone()), parent(ids)),
+        move |ids| (rows_of::<N::Entity>(&scope, cond.clone()), parent(ids)),
     )
     .await?;
     N::prefetch(ctx, &g.rows).await?;
