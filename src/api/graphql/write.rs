@@ -159,7 +159,7 @@ macro_rules! payloads {
             fn from(r: Result<Change, Vec<UserError>>) -> Self {
                 match r {
                     Ok(c) => match c.record() {
-                        Record::$variant(m) => $name { $field: Some($ty::from(m.clone())), user_errors: vec![] },
+                        Record::$variant(m) => $name { $field: Some(<$ty as ::std::convert::From<_>>::from(m.clone())), user_errors: vec![] },
                         other => unreachable!("{} got {other:?}", stringify!($name)),
                     },
                     Err(user_errors) => $name { $field: None, user_errors },

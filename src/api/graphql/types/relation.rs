@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::Condition;
 
 use super::{Partner, prefetch_partners};
-use crate::api::graphql::connection::{PageInfo, cursor, slice};
+use crate::api::graphql::connection::{PageInfo, cursor};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
