@@ -25,7 +25,6 @@ use std::sync::OnceLock;
 use async_graphql::{Context, SelectionField};
 use sea_orm::EntityTrait;
 
-use super::loaders::Loaders;
 use crate::storage::decode::Projection;
 use crate::storage::entity::*;
 
@@ -38,12 +37,12 @@ pub trait NodeColumns: EntityTrait {
 
 /// The columns a page of `E` read for the connection being resolved needs:
 /// the union over the fields selected under `nodes` and `edges { node }`
-/// (fragments included). Whole rows for a mutation's loaders (see
-/// `Loaders::caching`).
-pub fn of_page<E: NodeColumns>(ctx: &Context<'_>) -> Projection {
+/// (fragments included). Whole rows unless `narrows` (a query's loaders,
+/// not a mutation's: `Loaders::caching`).
+pub fn of_page<E: NodeColumns>(ctx: &Context<'_>, narrows: bool) -> Projection {
     // A table whose type lists no field is read whole: link records, also
     // read by resolvers that are not connections (`Action.lead`).
-    if !narrows(ctx) || E::fields().is_empty() {
+    if !narrows || E::fields().is_empty() {
         return Projection::ALL;
     }
     let mut p = Projection::ID;
@@ -54,9 +53,9 @@ pub fn of_page<E: NodeColumns>(ctx: &Context<'_>) -> Projection {
 /// The columns of `E` that the connection being resolved needs for the
 /// reference `field` of its nodes (a page of partners and the `seat` it
 /// joins): the union over every selection of `field` under `nodes` and
-/// `edges { node }`.
-pub fn of_reference<E: NodeColumns>(ctx: &Context<'_>, field: &str) -> Projection {
-    if !narrows(ctx) {
+/// `edges { node }`. Whole rows unless `narrows`.
+pub fn of_reference<E: NodeColumns>(ctx: &Context<'_>, field: &str, narrows: bool) -> Projection {
+    if !narrows {
         return Projection::ALL;
     }
     let mut p = Projection::ID;
@@ -66,12 +65,6 @@ pub fn of_reference<E: NodeColumns>(ctx: &Context<'_>, field: &str) -> Projectio
         }
     });
     p
-}
-
-/// Whether the request's pages are narrowed: a query's loaders
-/// (`Loaders::caching`), not a mutation's.
-fn narrows(ctx: &Context<'_>) -> bool {
-    ctx.data_unchecked::<Loaders>().caching
 }
 
 /// Calls `f` with each selection of the nodes of the connection being
@@ -121,7 +114,7 @@ macro_rules! field_columns {
     (@cols $e:ident [$($c:ident),*]) => { Projection::of::<$e::Entity>(&[$($e::Column::$c),*]) };
 }
 
-// What each resolver of `types.rs` reads of `self.0`. Fields that read the
+// What each resolver of `types/` reads of `self.0`. Fields that read the
 // id alone (nested connections, degrees) list no column.
 field_columns! { NodeColumns::fields {
     territory {
@@ -170,13 +163,14 @@ pub trait EdgeColumns: EntityTrait {
 
 /// The columns of the links of `L` that the edges of the connection being
 /// resolved need: the union over its `edges` selections (`node` and
-/// `cursor` read none). Whole rows for a mutation's loaders.
+/// `cursor` read none). Whole rows unless `narrows` (not for a mutation's
+/// loaders).
 ///
 /// Why: the edges of (b) in the load benchmark show a role, and the
 /// memberships and participations they came from were read whole (dates,
 /// timestamps, version): a third of the values PostgreSQL sent for them.
-pub fn of_edges<L: EdgeColumns>(ctx: &Context<'_>) -> Projection {
-    if !narrows(ctx) {
+pub fn of_edges<L: EdgeColumns>(ctx: &Context<'_>, narrows: bool) -> Projection {
+    if !narrows {
         return Projection::ALL;
     }
     ctx.field()
@@ -187,7 +181,7 @@ pub fn of_edges<L: EdgeColumns>(ctx: &Context<'_>) -> Projection {
         })
 }
 
-// What each edge type of `types.rs` reads of its link (`link_page`'s
+// What each edge type of `types/` reads of its link (`link_page`'s
 // closures): the edges of memberships, participations and relations.
 field_columns! { EdgeColumns::edge_fields {
     membership { "role": [Role], "since": [Since], "until": [Until], "membership": all }

@@ -133,7 +133,7 @@ impl<L: EdgeColumns, T: NodeColumns> Pages for LinkLoader<L, T> {
     type Node = T;
 
     fn links(ctx: &async_graphql::Context<'_>) -> Projection {
-        super::columns::of_edges::<L>(ctx)
+        super::columns::of_edges::<L>(ctx, ctx.data_unchecked::<Loaders>().caching)
     }
 }
 
@@ -268,7 +268,7 @@ macro_rules! loaders {
             /// for every parent they resolve it for ([`Loaders::memo`]).
             memo: std::sync::Mutex<HashMap<MemoKey, Arc<dyn Any + Send + Sync>>>,
             /// Partner degrees (`Partner.degree`).
-            pub degree: DataLoader<super::stats::DegreeLoader>,
+            pub degree: DataLoader<super::degree::DegreeLoader>,
             $(
                 pub $by_id: DataLoader<ById<$e::Entity>, HashMapCache>,
                 pub $nested: DataLoader<NestedLoader<$e::Entity>, HashMapCache>,
@@ -321,7 +321,7 @@ macro_rules! loaders {
                     activity,
                     caching,
                     memo: Default::default(),
-                    degree: DataLoader::new(super::stats::DegreeLoader { db: db.clone(), scope: scope.clone() }, spawn.clone())
+                    degree: DataLoader::new(super::degree::DegreeLoader { db: db.clone(), scope: scope.clone() }, spawn.clone())
                         .max_batch_size(MAX_BATCH)
                         .delay(Duration::ZERO),
                     $(

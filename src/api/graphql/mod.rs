@@ -3,17 +3,23 @@
 mod audit;
 mod columns;
 mod connection;
+mod degree;
 pub mod error;
 mod filters;
 mod graph;
 mod ids;
+mod link_edge;
 mod loaders;
 mod mutation;
+mod nested;
+mod prefetch;
 mod query;
+mod request;
 mod scalars;
 mod stats;
 mod types;
 mod viewer;
+mod write;
 
 use async_graphql::{EmptySubscription, Schema};
 use sea_orm::DatabaseConnection;

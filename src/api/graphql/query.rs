@@ -8,6 +8,7 @@ use super::connection::{page_cost, slice};
 use super::error::{bad_input, internal};
 use super::filters::*;
 use super::ids::{self, Kind};
+use super::request::{loaders, narrows};
 use super::stats::StatsQuery;
 use super::types::*;
 use crate::model::*;
@@ -66,7 +67,7 @@ where
     E: Scoped + super::columns::NodeColumns,
     E::Model: crate::storage::decode::Positional + Send + Sync,
 {
-    let projection = super::columns::of_page::<E>(ctx);
+    let projection = super::columns::of_page::<E>(ctx, narrows(ctx));
     list::root(db(ctx), filtered::<E>(ctx, cond), &sort, slice, projection)
         .await
         .map_err(internal)
@@ -137,7 +138,7 @@ impl RecordQuery {
             PartnerOrder::sorts(ctx, &order_by),
             slice(ctx, first, after, last, before)?,
         );
-        if !(super::types::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
+        if !(super::prefetch::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
             let g = root::<partner::Entity>(ctx, cond, sort, slice).await?;
             super::types::prefetch_partners(ctx, g.rows.iter()).await?;
             return Ok(PartnerConnection::from_group(ctx, g, Partner::from));
@@ -150,8 +151,8 @@ impl RecordQuery {
             partner::Column::TerritoryId,
             &sort,
             slice,
-            super::columns::of_page::<partner::Entity>(ctx),
-            super::columns::of_reference::<territory::Entity>(ctx, "seat"),
+            super::columns::of_page::<partner::Entity>(ctx, narrows(ctx)),
+            super::columns::of_reference::<territory::Entity>(ctx, "seat", narrows(ctx)),
         )
         .await
         .map_err(internal)?;

@@ -31,3 +31,13 @@ impl From<NaiveDate> for Date {
         Date(d)
     }
 }
+
+/// Cents as euros.
+pub fn euros(cents: Option<i64>) -> Option<f64> {
+    cents.map(|c| c as f64 / 100.0)
+}
+
+/// A stored day as a `Date`.
+pub fn date(d: Option<chrono::NaiveDate>) -> Option<Date> {
+    d.map(Date)
+}

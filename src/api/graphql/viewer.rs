@@ -3,7 +3,8 @@
 use async_graphql::{Context, Object, Result};
 
 use super::error::internal;
-use super::types::{Partner, loaders};
+use super::request::loaders;
+use super::types::Partner;
 use crate::domain::access::{Principal, Role};
 
 /// The `viewer` root field.

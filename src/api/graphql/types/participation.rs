@@ -1,0 +1,118 @@
+//! `Participation`: a partner's part in a shared action.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::{Action, Partner};
+use crate::api::graphql::error::internal;
+use crate::api::graphql::ids::{self, Kind, encode};
+use crate::api::graphql::nested::reference;
+use crate::api::graphql::request::loaders;
+use crate::api::graphql::scalars::euros;
+use crate::api::graphql::write::{Decoder, IntoEdit, UserError, delete_input, nullable, payloads, record_id};
+use crate::domain::edit::*;
+use crate::model::*;
+use crate::storage::entity::*;
+
+/// A partner's part in a shared action.
+#[derive(Clone)]
+pub struct Participation(pub action_partner::Model);
+
+/// A partner's part in a shared action.
+#[Object(serial)]
+impl Participation {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(Kind::Participation, self.0.id)
+    }
+    /// The partner's role in the action (one `LEAD` at most per action).
+    async fn role(&self) -> ParticipationRole {
+        self.0.role
+    }
+    /// What the partner puts in, in euros.
+    async fn contribution(&self) -> Option<f64> {
+        euros(self.0.contribution_cents)
+    }
+    /// When the record was created in maillage.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When the record last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    /// The partner.
+    async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
+        reference!(ctx, partner, Some(self.0.partner_id), Partner::from)
+    }
+    /// The action.
+    async fn action(&self, ctx: &Context<'_>) -> Result<Option<Action>> {
+        reference!(ctx, action, Some(self.0.action_id), Action)
+    }
+}
+
+// ---------------------------------------------------------------- mutations
+
+/// A partner taking part in an action.
+#[derive(InputObject)]
+pub struct AddParticipationInput {
+    /// The action.
+    action_id: ID,
+    /// The partner (one participation per partner and action).
+    partner_id: ID,
+    /// Its role (an action has at most one `LEAD`).
+    role: ParticipationRole,
+    /// What it puts in, in euros (not negative).
+    contribution: Option<f64>,
+}
+
+impl IntoEdit for AddParticipationInput {
+    fn edit(self, d: &mut Decoder) -> Edit {
+        Edit::Create(Patch::Participation(ParticipationPatch {
+            action_id: Some(d.id(Kind::Action, "actionId", &self.action_id)),
+            partner_id: Some(d.id(Kind::Partner, "partnerId", &self.partner_id)),
+            role: Some(self.role),
+            contribution: Some(self.contribution),
+        }))
+    }
+}
+
+/// Changes to a participation: only the fields given change; `null` clears the contribution.
+#[derive(InputObject)]
+pub struct UpdateParticipationInput {
+    /// The participation.
+    id: ID,
+    /// The `version` the change was made from; if the participation has changed since, nothing is written (`CONFLICT`).
+    expected_version: i32,
+    /// A new role (an action has at most one `LEAD`: demote the current one first).
+    role: Option<ParticipationRole>,
+    /// A new contribution in euros; `null` clears it.
+    contribution: MaybeUndefined<f64>,
+}
+
+impl IntoEdit for UpdateParticipationInput {
+    fn edit(self, d: &mut Decoder) -> Edit {
+        Edit::Update {
+            id: d.id(Kind::Participation, "id", &self.id),
+            expected_version: self.expected_version,
+            patch: Patch::Participation(ParticipationPatch {
+                role: self.role,
+                contribution: nullable(self.contribution),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+delete_input!(
+    /// The participation to end.
+    RemoveParticipationInput, "remove" "participation": Participation, Participation);
+
+payloads!(participation: Participation <- Participation;
+    AddParticipationPayload "addParticipation", UpdateParticipationPayload "updateParticipation", RemoveParticipationPayload "removeParticipation" -> removed_participation_id);
