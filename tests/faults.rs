@@ -183,6 +183,12 @@ impl Instance {
         let health = Health::new();
         let db = storage::open_watched(url, Some(4), &health).await.unwrap();
         health.watch(url).unwrap();
+        Instance::assemble(db, health, key).await
+    }
+
+    /// The graph projection, an admin key (unless given) and the router on
+    /// an open pool.
+    async fn assemble(db: DatabaseConnection, health: Health, key: Option<String>) -> Instance {
         let graph = Graph::start(db.clone()).await.unwrap();
         let key = match key {
             Some(k) => k,
@@ -736,19 +742,7 @@ impl Instance {
     /// An instance on an open SQLite database (no watcher: a file does not
     /// go away).
     async fn on(db: DatabaseConnection) -> Instance {
-        let graph = Graph::start(db.clone()).await.unwrap();
-        let key = keys::create(&db, Role::Admin, None, "faults", false).await.unwrap();
-        let config = ServerConfig {
-            graph: Some(graph.clone()),
-            ..ApiConfig::default().into()
-        };
-        Instance {
-            app: api::router(db.clone(), config),
-            db,
-            graph,
-            health: Health::new(),
-            key,
-        }
+        Instance::assemble(db, Health::new(), None).await
     }
 }
 

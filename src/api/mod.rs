@@ -811,16 +811,16 @@ async fn execute_one(
         .filter(|_| limits::weight(&parsed.doc, &req.variables) > limits.heavy_weight);
     let scope = principal.scope();
     let db = if heavy.is_some() { &app.heavy_db } else { &app.db };
-    let req = req
-        .data(if parsed.mutation {
-            Loaders::new(db, &scope)
-        } else {
-            Loaders::caching(db, &scope)
-        })
+    let mut req = req.data(if parsed.mutation {
+        Loaders::new(db, &scope)
+    } else {
+        Loaders::caching(db, &scope)
+    });
+    if heavy.is_some() {
         // Over the schema's own handle, for what resolvers read directly.
-        .data(db.clone())
-        .data(scope)
-        .data(principal.clone());
+        req = req.data(app.heavy_db.clone());
+    }
+    let req = req.data(scope).data(principal.clone());
     let schema = app.schemas.of(principal.role);
     let run = async {
         // Waiting for a turn counts in the time limit. The semaphore is
