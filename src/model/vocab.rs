@@ -8,7 +8,7 @@ use sea_orm::entity::prelude::*;
 macro_rules! vocab {
     (
         $(#[doc = $doc:literal])*
-        $name:ident {
+        $name:ident $(: default $default:ident)? {
             $( $(#[doc = $vdoc:literal])* $variant:ident = $s:literal ),+ $(,)?
         }
     ) => {
@@ -42,6 +42,16 @@ macro_rules! vocab {
             }
         }
 
+        $(
+        /// What a record being created holds until its patch sets it (a
+        /// creation must give it: see `domain::edit`).
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+        )?
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -52,7 +62,7 @@ macro_rules! vocab {
 
 vocab! {
     /// The rank of a territory in the French administrative tree.
-    TerritoryKind {
+    TerritoryKind: default Commune {
         /// Région.
         Region = "region",
         /// Département.
@@ -84,7 +94,7 @@ impl TerritoryKind {
 
 vocab! {
     /// The type of structure a partner is, aligned on the data·inclusion typology where one exists.
-    PartnerKind {
+    PartnerKind: default Other {
         /// CCAS: centre communal d'action sociale (a town's social welfare office).
         Ccas = "ccas",
         /// Mission Locale: guidance and employment for 16–25 year-olds.
@@ -162,7 +172,7 @@ impl PartnerKind {
 
 vocab! {
     /// The kind of network or instance partners sit in.
-    NetworkKind {
+    NetworkKind: default Other {
         /// CISPD: conseil intercommunal de sécurité et de prévention de la délinquance, the intercommunal crime-prevention council.
         Cispd = "cispd",
         /// CLSPD: conseil local de sécurité et de prévention de la délinquance, the same at the level of one commune.
@@ -186,7 +196,7 @@ vocab! {
 
 vocab! {
     /// A partner's role in a network.
-    MembershipRole {
+    MembershipRole: default Member {
         /// Leads the network.
         Pilot = "pilot",
         /// An ordinary member.
@@ -202,7 +212,7 @@ vocab! {
 
 vocab! {
     /// The theme of a shared action.
-    Theme {
+    Theme: default Other {
         /// Youth.
         Youth = "youth",
         /// Delinquency prevention.
@@ -236,7 +246,7 @@ vocab! {
 
 vocab! {
     /// Where a shared action stands.
-    ActionStatus {
+    ActionStatus: default Planned {
         /// Not started yet.
         Planned = "planned",
         /// Running.
@@ -250,7 +260,7 @@ vocab! {
 
 vocab! {
     /// A partner's role in a shared action.
-    ParticipationRole {
+    ParticipationRole: default Contributor {
         /// Leads the action (at most one per action).
         Lead = "lead",
         /// Co-leads the action.
@@ -266,7 +276,7 @@ vocab! {
 
 vocab! {
     /// The kind of a direct relation between two partners.
-    RelationKind {
+    RelationKind: default Coordination {
         /// A signed convention between the two.
         Convention = "convention",
         /// The first funds the second.

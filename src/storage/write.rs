@@ -120,7 +120,7 @@ pub fn is_race(e: &StorageError) -> bool {
 }
 
 macro_rules! table {
-    ($m:ident) => {
+    ($m:ident $(, pair: $a:ident, $b:ident)?) => {
         pub mod $m {
             use sea_orm::ActiveValue::NotSet;
             use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter};
@@ -167,6 +167,13 @@ macro_rules! table {
             pub async fn json<C: ConnectionTrait>(db: &C, id: i64) -> Result<Option<serde_json::Value>> {
                 Ok(Entity::find_by_id(id).into_json().one(db).await?)
             }
+
+            $(
+            /// The link row joining these two ids, if any (a pair is linked once).
+            pub async fn pair<C: ConnectionTrait>(db: &C, a: i64, b: i64) -> Result<Option<Model>> {
+                Ok(Entity::find().filter(Column::$a.eq(a)).filter(Column::$b.eq(b)).one(db).await?)
+            }
+            )?
         }
     };
 }
@@ -186,11 +193,11 @@ table!(territory);
 table!(partner);
 table!(contact);
 table!(network);
-table!(membership);
+table!(membership, pair: NetworkId, PartnerId);
 table!(action);
-table!(action_partner);
-table!(action_territory);
-table!(partner_territory);
+table!(action_partner, pair: ActionId, PartnerId);
+table!(action_territory, pair: ActionId, TerritoryId);
+table!(partner_territory, pair: PartnerId, TerritoryId);
 table!(relation);
 
 /// Lookups by external id.
@@ -255,32 +262,6 @@ pub async fn network_dependents<C: ConnectionTrait>(db: &C, id: i64) -> Result<(
     ))
 }
 
-/// The membership of a partner in a network, if any.
-pub async fn membership_of<C: ConnectionTrait>(
-    db: &C,
-    network: i64,
-    partner: i64,
-) -> Result<Option<entity::membership::Model>> {
-    Ok(entity::membership::Entity::find()
-        .filter(entity::membership::Column::NetworkId.eq(network))
-        .filter(entity::membership::Column::PartnerId.eq(partner))
-        .one(db)
-        .await?)
-}
-
-/// The participation of a partner in an action, if any.
-pub async fn participation_of<C: ConnectionTrait>(
-    db: &C,
-    action: i64,
-    partner: i64,
-) -> Result<Option<entity::action_partner::Model>> {
-    Ok(entity::action_partner::Entity::find()
-        .filter(entity::action_partner::Column::ActionId.eq(action))
-        .filter(entity::action_partner::Column::PartnerId.eq(partner))
-        .one(db)
-        .await?)
-}
-
 /// The lead participation of an action, if any.
 pub async fn lead_of<C: ConnectionTrait>(db: &C, action: i64) -> Result<Option<entity::action_partner::Model>> {
     Ok(entity::action_partner::Entity::find()
@@ -301,32 +282,6 @@ pub async fn relation_of<C: ConnectionTrait>(
         .filter(entity::relation::Column::FromPartnerId.eq(from))
         .filter(entity::relation::Column::ToPartnerId.eq(to))
         .filter(entity::relation::Column::Kind.eq(kind))
-        .one(db)
-        .await?)
-}
-
-/// The row saying a partner serves a territory, if any.
-pub async fn served_territory<C: ConnectionTrait>(
-    db: &C,
-    partner: i64,
-    territory: i64,
-) -> Result<Option<entity::partner_territory::Model>> {
-    Ok(entity::partner_territory::Entity::find()
-        .filter(entity::partner_territory::Column::PartnerId.eq(partner))
-        .filter(entity::partner_territory::Column::TerritoryId.eq(territory))
-        .one(db)
-        .await?)
-}
-
-/// The row saying an action takes place in a territory, if any.
-pub async fn action_territory_of<C: ConnectionTrait>(
-    db: &C,
-    action: i64,
-    territory: i64,
-) -> Result<Option<entity::action_territory::Model>> {
-    Ok(entity::action_territory::Entity::find()
-        .filter(entity::action_territory::Column::ActionId.eq(action))
-        .filter(entity::action_territory::Column::TerritoryId.eq(territory))
         .one(db)
         .await?)
 }

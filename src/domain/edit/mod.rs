@@ -242,8 +242,8 @@ async fn run(db: &DatabaseTransaction, edit: Edit) -> storage::Result<Checked> {
         },
         Edit::Unlink { record, a, b } => {
             let id = match record {
-                T::ServedTerritory => write::served_territory(db, a, b).await?.map(|r| r.id),
-                T::ActionTerritory => write::action_territory_of(db, a, b).await?.map(|r| r.id),
+                T::ServedTerritory => write::partner_territory::pair(db, a, b).await?.map(|r| r.id),
+                T::ActionTerritory => write::action_territory::pair(db, a, b).await?.map(|r| r.id),
                 _ => return Err(StorageError::Integrity(format!("{record:?} is not keyed by two ids"))),
             };
             match (id, record) {

@@ -43,12 +43,15 @@ impl Errors {
 
 /// A record type: its rules and its storage.
 #[async_trait::async_trait]
-pub trait Rec: Clone + Send + Sync + Sized + 'static {
+pub trait Rec: Clone + Default + Send + Sync + Sized + 'static {
     type Patch: Send + Sync;
     const TYPE: RecordType;
 
-    /// An empty row a creation's patch is applied to.
-    fn blank() -> Self;
+    /// An empty row a creation's patch is applied to (its required fields
+    /// are the patch's to give).
+    fn blank() -> Self {
+        Self::default()
+    }
     /// Applies a patch, checking each value given; on creation, the
     /// required fields must be there.
     fn apply(p: &Self::Patch, m: &mut Self, e: &mut Errors, creating: bool);
@@ -76,10 +79,38 @@ pub trait Rec: Clone + Send + Sync + Sized + 'static {
     fn update<'a>(db: &'a Db, m: &'a Self, expected: i32) -> Fut<'a, bool>;
     fn delete(db: &Db, id: i64, expected: Option<i32>) -> Fut<'_, bool>;
     fn json(db: &Db, id: i64) -> Fut<'_, Option<serde_json::Value>>;
+    /// For a link row keyed by its two ends: the row joining them.
+    fn pair(_db: &Db, _a: i64, _b: i64) -> Fut<'_, Option<Self>> {
+        Box::pin(async { Ok(None) })
+    }
 }
 
-/// The storage half of [`Rec`], alike for every table.
+/// A record others name by its external id, which messages quote.
+pub trait Named: Rec {
+    fn ext_ref(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($m:ident),*) => {$(
+        impl Named for $m::Model {
+            fn ext_ref(&self) -> &str {
+                &self.r#ref
+            }
+        }
+    )*};
+}
+
+named!(territory, partner, contact, network, action);
+
+/// The storage half of [`Rec`], alike for every table (`pair`: a link row
+/// keyed by its two ends).
 macro_rules! storage {
+    ($m:ident, $variant:ident, pair) => {
+        storage!($m, $variant);
+        fn pair(db: &Db, a: i64, b: i64) -> Fut<'_, Option<Self>> {
+            Box::pin(write::$m::pair(db, a, b))
+        }
+    };
     ($m:ident, $variant:ident) => {
         fn id(&self) -> i64 {
             self.id
@@ -286,8 +317,62 @@ async fn check_parent<R: Rec>(
     Ok(Some(p))
 }
 
-fn placeholder_time() -> DateTime<Utc> {
-    DateTime::<Utc>::UNIX_EPOCH
+/// The two records a link row joins, each given as (input field, id): each
+/// must exist (`NOT_FOUND` on its field), and when `L` is keyed by the pair,
+/// no other row may join them already (`TAKEN` on the second field). The
+/// ends, when both exist.
+async fn link_ends<L: Rec, A: Named, B: Named>(
+    db: &Db,
+    e: &mut Errors,
+    me: &L,
+    (af, a): (&'static str, i64),
+    (bf, b): (&'static str, i64),
+) -> Result<Option<(A, B)>> {
+    let a = referenced::<A>(db, e, af, Some(a)).await?;
+    let b = referenced::<B>(db, e, bf, Some(b)).await?;
+    let (Some(a), Some(b)) = (a, b) else { return Ok(None) };
+    if let Some(h) = L::pair(db, a.id(), b.id()).await?
+        && h.id() != me.id()
+    {
+        let msg = rules::duplicate_key(&[(&column(af), a.ext_ref()), (&column(bf), b.ext_ref())]);
+        e.push(bf, ErrorCode::Taken, msg);
+    }
+    Ok(Some((a, b)))
+}
+
+/// The bundle column of an input field (`partnerId` → `partner_id`), as the
+/// import's messages name it.
+fn column(field: &str) -> String {
+    let mut out = String::with_capacity(field.len() + 2);
+    for c in field.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Refuses a deletion while rows still point at the record: `what` counts
+/// them, each with what they are ("3 territories inside it").
+fn in_use(e: &mut Errors, label: &str, r: &str, what: &[(u64, &str)]) {
+    let what: Vec<String> = what
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect();
+    if !what.is_empty() {
+        e.push(
+            "id",
+            ErrorCode::InUse,
+            format!(
+                "{label} '{r}' cannot be deleted: {} still point at it; move or delete them first",
+                what.join(", ")
+            ),
+        );
+    }
 }
 
 // ------------------------------------------------------------ territory
@@ -296,24 +381,6 @@ fn placeholder_time() -> DateTime<Utc> {
 impl Rec for territory::Model {
     type Patch = TerritoryPatch;
     const TYPE: RecordType = RecordType::Territory;
-
-    fn blank() -> Self {
-        territory::Model {
-            id: 0,
-            r#ref: String::new(),
-            kind: TerritoryKind::Commune,
-            code: None,
-            name: String::new(),
-            name_search: String::new(),
-            parent_id: None,
-            population: None,
-            lat: None,
-            lon: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
 
     fn apply(p: &TerritoryPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set_ref(e, &p.r#ref, &mut m.r#ref, creating);
@@ -362,27 +429,12 @@ impl Rec for territory::Model {
 
     async fn check_delete(db: &Db, m: &Self, e: &mut Errors) -> Result<()> {
         let (children, partners, networks) = write::territory_dependents(db, m.id).await?;
-        let mut what = Vec::new();
-        if children > 0 {
-            what.push(format!("{children} territories inside it"));
-        }
-        if partners > 0 {
-            what.push(format!("{partners} partners based there"));
-        }
-        if networks > 0 {
-            what.push(format!("{networks} networks covering it"));
-        }
-        if !what.is_empty() {
-            e.push(
-                "id",
-                ErrorCode::InUse,
-                format!(
-                    "territory '{}' cannot be deleted: {} still point at it; move or delete them first",
-                    m.r#ref,
-                    what.join(", ")
-                ),
-            );
-        }
+        let what = [
+            (children, "territories inside it"),
+            (partners, "partners based there"),
+            (networks, "networks covering it"),
+        ];
+        in_use(e, "territory", &m.r#ref, &what);
         Ok(())
     }
 
@@ -407,26 +459,6 @@ impl Rec for territory::Model {
 impl Rec for partner::Model {
     type Patch = PartnerPatch;
     const TYPE: RecordType = RecordType::Partner;
-
-    fn blank() -> Self {
-        partner::Model {
-            id: 0,
-            r#ref: String::new(),
-            name: String::new(),
-            name_search: String::new(),
-            kind: PartnerKind::Other,
-            siret: None,
-            parent_id: None,
-            territory_id: None,
-            website: None,
-            email: None,
-            phone: None,
-            description: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
 
     fn apply(p: &PartnerPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set_ref(e, &p.r#ref, &mut m.r#ref, creating);
@@ -478,21 +510,6 @@ impl Rec for contact::Model {
     type Patch = ContactPatch;
     const TYPE: RecordType = RecordType::Contact;
 
-    fn blank() -> Self {
-        contact::Model {
-            id: 0,
-            r#ref: String::new(),
-            partner_id: 0,
-            full_name: String::new(),
-            role_title: None,
-            email: None,
-            phone: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
-
     fn apply(p: &ContactPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set_ref(e, &p.r#ref, &mut m.r#ref, creating);
         set(e, "partnerId", &p.partner_id, &mut m.partner_id, creating);
@@ -518,25 +535,6 @@ impl Rec for contact::Model {
 impl Rec for network::Model {
     type Patch = NetworkPatch;
     const TYPE: RecordType = RecordType::Network;
-
-    fn blank() -> Self {
-        network::Model {
-            id: 0,
-            r#ref: String::new(),
-            name: String::new(),
-            name_search: String::new(),
-            kind: NetworkKind::Other,
-            territory_id: None,
-            parent_id: None,
-            started_on: None,
-            ended_on: None,
-            description: None,
-            visibility: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
 
     fn apply(p: &NetworkPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set_ref(e, &p.r#ref, &mut m.r#ref, creating);
@@ -569,24 +567,8 @@ impl Rec for network::Model {
 
     async fn check_delete(db: &Db, m: &Self, e: &mut Errors) -> Result<()> {
         let (children, actions) = write::network_dependents(db, m.id).await?;
-        let mut what = Vec::new();
-        if children > 0 {
-            what.push(format!("{children} sub-networks"));
-        }
-        if actions > 0 {
-            what.push(format!("{actions} actions run under it"));
-        }
-        if !what.is_empty() {
-            e.push(
-                "id",
-                ErrorCode::InUse,
-                format!(
-                    "network '{}' cannot be deleted: {} still point at it; move or delete them first",
-                    m.r#ref,
-                    what.join(", ")
-                ),
-            );
-        }
+        let what = [(children, "sub-networks"), (actions, "actions run under it")];
+        in_use(e, "network", &m.r#ref, &what);
         Ok(())
     }
 
@@ -599,27 +581,6 @@ impl Rec for network::Model {
 impl Rec for action::Model {
     type Patch = ActionPatch;
     const TYPE: RecordType = RecordType::Action;
-
-    fn blank() -> Self {
-        action::Model {
-            id: 0,
-            r#ref: String::new(),
-            title: String::new(),
-            title_search: String::new(),
-            theme: Theme::Other,
-            status: ActionStatus::Planned,
-            network_id: None,
-            started_on: None,
-            ended_on: None,
-            budget_cents: None,
-            beneficiaries: None,
-            description: None,
-            visibility: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
 
     fn apply(p: &ActionPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set_ref(e, &p.r#ref, &mut m.r#ref, creating);
@@ -659,20 +620,6 @@ impl Rec for membership::Model {
     type Patch = MembershipPatch;
     const TYPE: RecordType = RecordType::Membership;
 
-    fn blank() -> Self {
-        membership::Model {
-            id: 0,
-            network_id: 0,
-            partner_id: 0,
-            role: MembershipRole::Member,
-            since: None,
-            until: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
-
     fn apply(p: &MembershipPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set(e, "networkId", &p.network_id, &mut m.network_id, creating);
         set(e, "partnerId", &p.partner_id, &mut m.partner_id, creating);
@@ -683,19 +630,12 @@ impl Rec for membership::Model {
     }
 
     async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
-        let n = referenced::<network::Model>(db, e, "networkId", Some(m.network_id)).await?;
-        let p = referenced::<partner::Model>(db, e, "partnerId", Some(m.partner_id)).await?;
-        if let (Some(n), Some(p)) = (n, p)
-            && let Some(h) = write::membership_of(db, n.id, p.id).await?
-            && h.id != m.id
-        {
-            let msg = rules::duplicate_key(&[("network_id", &n.r#ref), ("partner_id", &p.r#ref)]);
-            e.push("partnerId", ErrorCode::Taken, msg);
-        }
+        let ends = (("networkId", m.network_id), ("partnerId", m.partner_id));
+        link_ends::<_, network::Model, partner::Model>(db, e, m, ends.0, ends.1).await?;
         Ok(())
     }
 
-    storage!(membership, Membership);
+    storage!(membership, Membership, pair);
 }
 
 // ------------------------------------------------------------ participation
@@ -705,19 +645,6 @@ impl Rec for action_partner::Model {
     type Patch = ParticipationPatch;
     const TYPE: RecordType = RecordType::Participation;
 
-    fn blank() -> Self {
-        action_partner::Model {
-            id: 0,
-            action_id: 0,
-            partner_id: 0,
-            role: ParticipationRole::Contributor,
-            contribution_cents: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
-
     fn apply(p: &ParticipationPatch, m: &mut Self, e: &mut Errors, creating: bool) {
         set(e, "actionId", &p.action_id, &mut m.action_id, creating);
         set(e, "partnerId", &p.partner_id, &mut m.partner_id, creating);
@@ -726,15 +653,9 @@ impl Rec for action_partner::Model {
     }
 
     async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
-        let a = referenced::<action::Model>(db, e, "actionId", Some(m.action_id)).await?;
-        let p = referenced::<partner::Model>(db, e, "partnerId", Some(m.partner_id)).await?;
-        let (Some(a), Some(p)) = (a, p) else { return Ok(()) };
-        if let Some(h) = write::participation_of(db, a.id, p.id).await?
-            && h.id != m.id
-        {
-            let msg = rules::duplicate_key(&[("action_id", &a.r#ref), ("partner_id", &p.r#ref)]);
-            e.push("partnerId", ErrorCode::Taken, msg);
-        }
+        let ends = (("actionId", m.action_id), ("partnerId", m.partner_id));
+        let ends = link_ends::<_, action::Model, partner::Model>(db, e, m, ends.0, ends.1).await?;
+        let Some((a, p)) = ends else { return Ok(()) };
         if m.role == ParticipationRole::Lead
             && let Some(lead) = write::lead_of(db, a.id).await?
             && lead.id != m.id
@@ -746,7 +667,7 @@ impl Rec for action_partner::Model {
         Ok(())
     }
 
-    storage!(action_partner, Participation);
+    storage!(action_partner, Participation, pair);
 }
 
 // ------------------------------------------------------------ relation
@@ -756,20 +677,11 @@ impl Rec for relation::Model {
     type Patch = RelationPatch;
     const TYPE: RecordType = RecordType::Relation;
 
+    /// A relation's weight is 1 unless told.
     fn blank() -> Self {
         relation::Model {
-            id: 0,
-            from_partner_id: 0,
-            to_partner_id: 0,
-            kind: RelationKind::Coordination,
-            since: None,
-            until: None,
             weight: 1.0,
-            note: None,
-            visibility: None,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
+            ..Default::default()
         }
     }
 
@@ -790,11 +702,10 @@ impl Rec for relation::Model {
     }
 
     async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
-        let from = referenced::<partner::Model>(db, e, "fromPartnerId", Some(m.from_partner_id)).await?;
-        let to = referenced::<partner::Model>(db, e, "toPartnerId", Some(m.to_partner_id)).await?;
-        let (Some(from), Some(to)) = (from, to) else {
-            return Ok(());
-        };
+        // Keyed by its two ends and its kind: checked below, not by `pair`.
+        let ends = (("fromPartnerId", m.from_partner_id), ("toPartnerId", m.to_partner_id));
+        let ends = link_ends::<_, partner::Model, partner::Model>(db, e, m, ends.0, ends.1).await?;
+        let Some((from, to)) = ends else { return Ok(()) };
         if from.id == to.id {
             e.bad("toPartnerId", rules::self_relation(&to.r#ref));
         } else if let Some(h) = write::relation_of(db, from.id, to.id, m.kind).await?
@@ -813,80 +724,33 @@ impl Rec for relation::Model {
     storage!(relation, Relation);
 }
 
-// ------------------------------------------------------------ served territory
+// ------------------------------------------------------------ pure links
 
-#[async_trait::async_trait]
-impl Rec for partner_territory::Model {
-    type Patch = ServedTerritoryPatch;
-    const TYPE: RecordType = RecordType::ServedTerritory;
+/// A row that only joins two records (a territory a partner serves, one an
+/// action takes place in): its rules are its two ends and their pair.
+macro_rules! pure_link {
+    ($m:ident: $patch:ident, $variant:ident, $a:ident: $am:ident = $af:literal, $b:ident: $bm:ident = $bf:literal) => {
+        #[async_trait::async_trait]
+        impl Rec for $m::Model {
+            type Patch = $patch;
+            const TYPE: RecordType = RecordType::$variant;
 
-    fn blank() -> Self {
-        partner_territory::Model {
-            id: 0,
-            partner_id: 0,
-            territory_id: 0,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
+            fn apply(p: &$patch, m: &mut Self, e: &mut Errors, creating: bool) {
+                set(e, $af, &p.$a, &mut m.$a, creating);
+                set(e, $bf, &p.$b, &mut m.$b, creating);
+            }
+
+            async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
+                link_ends::<_, $am::Model, $bm::Model>(db, e, m, ($af, m.$a), ($bf, m.$b)).await?;
+                Ok(())
+            }
+
+            storage!($m, $variant, pair);
         }
-    }
-
-    fn apply(p: &ServedTerritoryPatch, m: &mut Self, e: &mut Errors, creating: bool) {
-        set(e, "partnerId", &p.partner_id, &mut m.partner_id, creating);
-        set(e, "territoryId", &p.territory_id, &mut m.territory_id, creating);
-    }
-
-    async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
-        let p = referenced::<partner::Model>(db, e, "partnerId", Some(m.partner_id)).await?;
-        let t = referenced::<territory::Model>(db, e, "territoryId", Some(m.territory_id)).await?;
-        if let (Some(p), Some(t)) = (p, t)
-            && let Some(h) = write::served_territory(db, p.id, t.id).await?
-            && h.id != m.id
-        {
-            let msg = rules::duplicate_key(&[("partner_id", &p.r#ref), ("territory_id", &t.r#ref)]);
-            e.push("territoryId", ErrorCode::Taken, msg);
-        }
-        Ok(())
-    }
-
-    storage!(partner_territory, ServedTerritory);
+    };
 }
 
-// ------------------------------------------------------------ action territory
-
-#[async_trait::async_trait]
-impl Rec for action_territory::Model {
-    type Patch = ActionTerritoryPatch;
-    const TYPE: RecordType = RecordType::ActionTerritory;
-
-    fn blank() -> Self {
-        action_territory::Model {
-            id: 0,
-            action_id: 0,
-            territory_id: 0,
-            created_at: placeholder_time(),
-            updated_at: placeholder_time(),
-            version: 0,
-        }
-    }
-
-    fn apply(p: &ActionTerritoryPatch, m: &mut Self, e: &mut Errors, creating: bool) {
-        set(e, "actionId", &p.action_id, &mut m.action_id, creating);
-        set(e, "territoryId", &p.territory_id, &mut m.territory_id, creating);
-    }
-
-    async fn check(db: &Db, m: &Self, _old: Option<&Self>, e: &mut Errors) -> Result<()> {
-        let a = referenced::<action::Model>(db, e, "actionId", Some(m.action_id)).await?;
-        let t = referenced::<territory::Model>(db, e, "territoryId", Some(m.territory_id)).await?;
-        if let (Some(a), Some(t)) = (a, t)
-            && let Some(h) = write::action_territory_of(db, a.id, t.id).await?
-            && h.id != m.id
-        {
-            let msg = rules::duplicate_key(&[("action_id", &a.r#ref), ("territory_id", &t.r#ref)]);
-            e.push("territoryId", ErrorCode::Taken, msg);
-        }
-        Ok(())
-    }
-
-    storage!(action_territory, ActionTerritory);
-}
+pure_link!(partner_territory: ServedTerritoryPatch, ServedTerritory,
+    partner_id: partner = "partnerId", territory_id: territory = "territoryId");
+pure_link!(action_territory: ActionTerritoryPatch, ActionTerritory,
+    action_id: action = "actionId", territory_id: territory = "territoryId");

@@ -4,7 +4,7 @@ use sea_orm::entity::prelude::*;
 #[allow(unused_imports)]
 use crate::model::*;
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, Default, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "action_territories")]
 pub struct Model {
     #[sea_orm(primary_key)]
