@@ -34,13 +34,15 @@ pub enum Node {
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     RecordQuery,
+    ListQuery,
+    LookupQuery,
     StatsQuery,
     super::viewer::ViewerQuery,
     super::audit::AuditQuery,
     super::graph::GraphQuery,
 );
 
-/// Root fields over the records.
+/// Root fields over the records: by global id, and the partners' list.
 #[derive(Default)]
 pub struct RecordQuery;
 
@@ -162,107 +164,59 @@ impl RecordQuery {
             Partner(p, Seat::Joined(seat.map(|t| Box::new(Territory(t)))))
         }))
     }
+}
 
+/// The root lists of the record types but partners (whose page may bring
+/// its seats in its own statement): each filtered and sorted in SQL, its
+/// references and nested pages prefetched for the whole page.
+macro_rules! root_lists {
+    ($($(#[doc = $doc:literal])* $field:ident: $entity:ident, $filter:ident, $order:ident -> $conn:ident of $node:ident, $prefetch:ident;)*) => {
+        /// Root lists of networks, territories, actions and contacts.
+        #[derive(Default)]
+        pub struct ListQuery;
+
+        #[Object]
+        impl ListQuery {$(
+            $(#[doc = $doc])*
+            #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+            #[allow(clippy::too_many_arguments)]
+            async fn $field(
+                &self,
+                ctx: &Context<'_>,
+                #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
+                #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+                #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+                #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+                #[graphql(desc = "Filters.")] filter: Option<$filter>,
+                #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<$order>>,
+            ) -> Result<$conn> {
+                let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
+                let (sort, slice) = ($order::sorts(ctx, &order_by), slice(ctx, first, after, last, before)?);
+                let g = root::<$entity::Entity>(ctx, cond, sort, slice).await?;
+                super::types::$prefetch(ctx, g.rows.iter()).await?;
+                Ok($conn::from_group(ctx, g, $node))
+            }
+        )*}
+    };
+}
+
+root_lists! {
     /// Networks and instances. Without `orderBy`, in creation order.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn networks(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
-    ) -> Result<NetworkConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<network::Entity>(
-            ctx,
-            cond,
-            NetworkOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
-        super::types::prefetch_networks(ctx, g.rows.iter()).await?;
-        Ok(NetworkConnection::from_group(ctx, g, Network))
-    }
-
+    networks: network, NetworkFilter, NetworkOrder -> NetworkConnection of Network, prefetch_networks;
     /// Territories. Without `orderBy`, in creation order (regions first in the demo data).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn territories(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
-    ) -> Result<TerritoryConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<territory::Entity>(
-            ctx,
-            cond,
-            TerritoryOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
-        super::types::prefetch_territories(ctx, g.rows.iter()).await?;
-        Ok(TerritoryConnection::from_group(ctx, g, Territory))
-    }
-
+    territories: territory, TerritoryFilter, TerritoryOrder -> TerritoryConnection of Territory, prefetch_territories;
     /// Shared actions. Without `orderBy`, in creation order.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn actions(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
-    ) -> Result<ActionConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<action::Entity>(
-            ctx,
-            cond,
-            ActionOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
-        super::types::prefetch_actions(ctx, g.rows.iter()).await?;
-        Ok(ActionConnection::from_group(ctx, g, Action))
-    }
-
+    actions: action, ActionFilter, ActionOrder -> ActionConnection of Action, prefetch_actions;
     /// Contact people of partners (personal data). Without `orderBy`, in creation order.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn contacts(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size (default and cap are server settings).")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<ContactFilter>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
-    ) -> Result<ContactConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<contact::Entity>(
-            ctx,
-            cond,
-            ContactOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
-        super::types::prefetch_contacts(ctx, g.rows.iter()).await?;
-        Ok(ContactConnection::from_group(ctx, g, Contact))
-    }
+    contacts: contact, ContactFilter, ContactOrder -> ContactConnection of Contact, prefetch_contacts;
+}
 
+/// Root lookups of one record by its external id or an official code.
+#[derive(Default)]
+pub struct LookupQuery;
+
+#[Object]
+impl LookupQuery {
     /// A partner by its external id (`ref`) or its SIRET.
     async fn partner(
         &self,
