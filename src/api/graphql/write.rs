@@ -232,13 +232,56 @@ pub fn record_id(r: &Record) -> i64 {
     }
 }
 
-/// A link without data of its own (served territory, action territory):
-/// the two records it joins.
-macro_rules! link_payload {
-    ($(#[doc = $doc:literal])* $name:ident, $a:ident: $aty:ident, $a_loader:ident, $variant:ident . $a_col:ident) => {
-        $(#[doc = $doc])*
+/// A link without data of its own between a record and a territory (a
+/// territory a partner serves, one an action takes place in): its input
+/// (the two global ids), the add and remove mutations' inputs, and their
+/// payload, the two records it joins.
+macro_rules! territory_link {
+    (
+        $(#[doc = $idoc:literal])* $input:ident {
+            $(#[doc = $adoc:literal])* $a_id:ident: $kind:ident $a_field:literal,
+            $(#[doc = $tdoc:literal])* territory_id,
+        }
+        $(#[doc = $adddoc:literal])* $add:ident, $(#[doc = $rmdoc:literal])* $remove:ident, $record:ident($patch:ident);
+        $(#[doc = $pdoc:literal])* $payload:ident { $a:ident: $aty:ident }
+    ) => {
+        $(#[doc = $idoc])*
+        #[derive(InputObject)]
+        pub struct $input {
+            $(#[doc = $adoc])*
+            $a_id: ID,
+            $(#[doc = $tdoc])*
+            territory_id: ID,
+        }
+
+        $(#[doc = $adddoc])*
+        pub struct $add(pub $input);
+        $(#[doc = $rmdoc])*
+        pub struct $remove(pub $input);
+
+        impl $input {
+            fn ends(&self, d: &mut Decoder) -> (i64, i64) {
+                (d.id(Kind::$kind, $a_field, &self.$a_id), d.id(Kind::Territory, "territoryId", &self.territory_id))
+            }
+        }
+
+        impl IntoEdit for $add {
+            fn edit(self, d: &mut Decoder) -> Edit {
+                let (a, t) = self.0.ends(d);
+                Edit::Create(Patch::$record($patch { $a_id: Some(a), territory_id: Some(t) }))
+            }
+        }
+
+        impl IntoEdit for $remove {
+            fn edit(self, d: &mut Decoder) -> Edit {
+                let (a, b) = self.0.ends(d);
+                Edit::Unlink { record: RecordType::$record, a, b }
+            }
+        }
+
+        $(#[doc = $pdoc])*
         #[derive(SimpleObject)]
-        pub struct $name {
+        pub struct $payload {
             #[doc = concat!("The ", stringify!($a), " of the link; null when the mutation was refused.")]
             $a: Option<$aty>,
             /// The territory of the link; null when the mutation was refused.
@@ -247,18 +290,18 @@ macro_rules! link_payload {
             user_errors: Vec<UserError>,
         }
 
-        impl $name {
+        impl $payload {
             pub async fn build(ctx: &Context<'_>, r: Result<Change, Vec<UserError>>) -> Result<Self> {
                 let (a, t) = match r {
                     Ok(c) => match c.record() {
-                        Record::$variant(m) => (m.$a_col, m.territory_id),
-                        other => unreachable!("{} got {other:?}", stringify!($name)),
+                        Record::$record(m) => (m.$a_id, m.territory_id),
+                        other => unreachable!("{} got {other:?}", stringify!($payload)),
                     },
-                    Err(user_errors) => return Ok($name { $a: None, territory: None, user_errors }),
+                    Err(user_errors) => return Ok($payload { $a: None, territory: None, user_errors }),
                 };
                 let l = loaders(ctx);
-                Ok($name {
-                    $a: l.$a_loader.load_one(a).await.map_err(internal)?.map($aty::from),
+                Ok($payload {
+                    $a: l.$a.load_one(a).await.map_err(internal)?.map($aty::from),
                     territory: l.territory.load_one(t).await.map_err(internal)?.map(Territory),
                     user_errors: vec![],
                 })
@@ -268,5 +311,5 @@ macro_rules! link_payload {
 }
 
 pub(crate) use delete_input;
-pub(crate) use link_payload;
 pub(crate) use payloads;
+pub(crate) use territory_link;

@@ -1,21 +1,20 @@
 //! `Action`: a shared action.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, Condition};
 
-use super::{Network, Participation, Partner, Territory, TerritoryConnection, prefetch_partners};
+use super::{Network, ParticipationData, Partner, Stamps, Territory, TerritoryConnection, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::link_edge::{LinkEdge, link_connection, link_page};
+use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page};
 use crate::api::graphql::nested::{col, link_pairs, listed, nested_page, node_page, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date, euros};
 use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, delete_input, link_payload, nullable, nullable_date, payloads, record_id,
+    Decoder, IntoEdit, UserError, delete_input, nullable, nullable_date, payloads, record_id, territory_link,
 };
 use crate::domain::edit::*;
 use crate::model::*;
@@ -99,19 +98,10 @@ impl Action {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The network it is run under.
     async fn network(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
@@ -189,9 +179,7 @@ impl Action {
         Ok(link_page(ctx, g, |(m, p)| ActionParticipantEdge {
             position: 0,
             node: Partner::from(p),
-            role: m.role,
-            contribution: euros(m.contribution_cents),
-            participation: Participation(m),
+            link: m.into(),
         }))
     }
     /// The territories it takes place in.
@@ -228,26 +216,14 @@ pub async fn prefetch_actions<'m>(
     prefetch(ctx, "network", &loaders(ctx).network, rows.map(|a| a.network_id)).await
 }
 
-/// A partner taking part in an action, with its role and contribution.
-#[derive(SimpleObject)]
-#[graphql(serial, complex)]
-pub struct ActionParticipantEdge {
-    /// Position of the item in the list (its cursor, encoded when asked).
-    #[graphql(skip)]
-    pub position: u64,
-    /// The partner.
-    pub node: Partner,
-    /// Its role in the action.
-    pub role: ParticipationRole,
-    /// Its contribution in euros.
-    pub contribution: Option<f64>,
-    /// The participation record (to update or delete it).
-    pub participation: Participation,
-}
-link_connection!(
+data_edge!(
+    /// A partner taking part in an action, with its role and contribution.
+    ActionParticipantEdge {
+        /// The partner.
+        node: Partner,
+        link: ParticipationData
+    },
     ActionParticipantConnection,
-    ActionParticipantEdge,
-    Partner,
     "the partners of an action"
 );
 
@@ -362,39 +338,18 @@ payloads!(action: Action <- Action;
 
 // ---------------------------------------------------------------- mutations
 
-/// A territory an action takes place in.
-#[derive(InputObject)]
-pub struct ActionTerritoryInput {
-    /// The action.
-    action_id: ID,
-    /// The territory.
-    territory_id: ID,
-}
-
-/// Adds an action territory.
-pub struct AddActionTerritory(pub ActionTerritoryInput);
-/// Removes an action territory.
-pub struct RemoveActionTerritory(pub ActionTerritoryInput);
-
-impl IntoEdit for AddActionTerritory {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Create(Patch::ActionTerritory(ActionTerritoryPatch {
-            action_id: Some(d.id(Kind::Action, "actionId", &self.0.action_id)),
-            territory_id: Some(d.id(Kind::Territory, "territoryId", &self.0.territory_id)),
-        }))
+territory_link! {
+    /// A territory an action takes place in.
+    ActionTerritoryInput {
+        /// The action.
+        action_id: Action "actionId",
+        /// The territory.
+        territory_id,
     }
-}
-
-impl IntoEdit for RemoveActionTerritory {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Unlink {
-            record: RecordType::ActionTerritory,
-            a: d.id(Kind::Action, "actionId", &self.0.action_id),
-            b: d.id(Kind::Territory, "territoryId", &self.0.territory_id),
-        }
-    }
-}
-
-link_payload!(
+    /// Adds an action territory.
+    AddActionTerritory,
+    /// Removes an action territory.
+    RemoveActionTerritory, ActionTerritory(ActionTerritoryPatch);
     /// The result of `addActionTerritory` / `removeActionTerritory`.
-    ActionTerritoryPayload, action: Action, action, ActionTerritory.action_id);
+    ActionTerritoryPayload { action: Action }
+}

@@ -1,9 +1,9 @@
 //! `Contact`: a person at a partner (personal data).
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::Partner;
+use super::Stamps;
 use crate::api::graphql::connection::node_connection;
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
@@ -55,19 +55,10 @@ impl Contact {
     async fn phone(&self, ctx: &Context<'_>) -> Option<&str> {
         personal(ctx, self.0.phone.as_deref())
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The partner this person works for.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {

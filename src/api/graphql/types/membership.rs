@@ -1,9 +1,8 @@
 //! `Membership`: a partner's seat in a network.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
-use super::{Network, Partner};
+use super::{Network, Partner, Stamps};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::nested::reference;
@@ -37,19 +36,10 @@ impl Membership {
     async fn until(&self) -> Option<Date> {
         date(self.0.until)
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The member.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
@@ -126,3 +116,29 @@ delete_input!(
 
 payloads!(membership: Membership <- Membership;
     AddMembershipPayload "addMembership", UpdateMembershipPayload "updateMembership", RemoveMembershipPayload "removeMembership" -> removed_membership_id);
+
+/// A membership's own data, flattened into the edges that go through it
+/// (a network's members, a partner's networks).
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct MembershipData {
+    /// The partner's role in the network.
+    role: MembershipRole,
+    /// Member since.
+    since: Option<Date>,
+    /// Member until.
+    until: Option<Date>,
+    /// The membership record (to update or delete it).
+    membership: Membership,
+}
+
+impl From<membership::Model> for MembershipData {
+    fn from(m: membership::Model) -> Self {
+        MembershipData {
+            role: m.role,
+            since: date(m.since),
+            until: date(m.until),
+            membership: Membership(m),
+        }
+    }
+}

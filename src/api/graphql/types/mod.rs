@@ -50,3 +50,31 @@ from_model!(
     Participation: action_partner,
     PartnerRelation: relation
 );
+
+/// The bookkeeping every record carries, flattened into each node type's
+/// fields (it is no type of the schema).
+#[derive(async_graphql::SimpleObject)]
+pub struct Stamps {
+    /// When the record was created in maillage.
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// When the record last changed.
+    updated_at: chrono::DateTime<chrono::Utc>,
+    /// Optimistic-concurrency version, bumped on every change: pass it as
+    /// `expectedVersion` when updating, so as never to overwrite someone
+    /// else's change unknowingly.
+    version: i32,
+}
+
+impl Stamps {
+    pub fn new(
+        created_at: chrono::DateTime<chrono::Utc>,
+        updated_at: chrono::DateTime<chrono::Utc>,
+        version: i32,
+    ) -> Self {
+        Stamps {
+            created_at,
+            updated_at,
+            version,
+        }
+    }
+}

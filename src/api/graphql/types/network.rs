@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use sea_orm::Condition;
 
-use super::{Action, ActionConnection, Membership, Partner, Territory, prefetch_partners};
+use super::{Action, ActionConnection, MembershipData, Partner, Stamps, Territory, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::link_edge::{LinkEdge, link_connection, link_page, link_page_args};
+use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
 use crate::api::graphql::nested::{col, listed, nested_query, node_page, page_of, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
@@ -83,19 +82,10 @@ impl Network {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The territory it covers.
     async fn territory(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
@@ -155,10 +145,7 @@ impl Network {
         Ok(link_page(ctx, g, |(m, p)| NetworkMemberEdge {
             position: 0,
             node: Partner::from(p),
-            role: m.role,
-            since: date(m.since),
-            until: date(m.until),
-            membership: Membership(m),
+            link: m.into(),
         }))
     }
     /// The shared actions run under it.
@@ -212,28 +199,14 @@ link_page_args!(
     membership -> partner by PartnerId, keyed by "memberships"."network_id"
 );
 
-/// A partner sitting in a network, with the membership's role and dates.
-#[derive(SimpleObject)]
-#[graphql(serial, complex)]
-pub struct NetworkMemberEdge {
-    /// Position of the item in the list (its cursor, encoded when asked).
-    #[graphql(skip)]
-    pub position: u64,
-    /// The member.
-    pub node: Partner,
-    /// Its role in the network.
-    pub role: MembershipRole,
-    /// Member since.
-    pub since: Option<Date>,
-    /// Member until.
-    pub until: Option<Date>,
-    /// The membership record (to update or delete it).
-    pub membership: Membership,
-}
-link_connection!(
+data_edge!(
+    /// A partner sitting in a network, with the membership's role and dates.
+    NetworkMemberEdge {
+        /// The member.
+        node: Partner,
+        link: MembershipData
+    },
     NetworkMemberConnection,
-    NetworkMemberEdge,
-    Partner,
     "the members of a network"
 );
 

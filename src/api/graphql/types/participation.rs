@@ -1,9 +1,8 @@
 //! `Participation`: a partner's part in a shared action.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 
-use super::{Action, Partner};
+use super::{Action, Partner, Stamps};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::nested::reference;
@@ -33,19 +32,10 @@ impl Participation {
     async fn contribution(&self) -> Option<f64> {
         euros(self.0.contribution_cents)
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The partner.
     async fn partner(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
@@ -116,3 +106,26 @@ delete_input!(
 
 payloads!(participation: Participation <- Participation;
     AddParticipationPayload "addParticipation", UpdateParticipationPayload "updateParticipation", RemoveParticipationPayload "removeParticipation" -> removed_participation_id);
+
+/// A participation's own data, flattened into the edges that go through
+/// it (an action's partners, a partner's actions).
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct ParticipationData {
+    /// The partner's role in the action.
+    role: ParticipationRole,
+    /// The partner's contribution in euros.
+    contribution: Option<f64>,
+    /// The participation record (to update or delete it).
+    participation: Participation,
+}
+
+impl From<action_partner::Model> for ParticipationData {
+    fn from(m: action_partner::Model) -> Self {
+        ParticipationData {
+            role: m.role,
+            contribution: euros(m.contribution_cents),
+            participation: Participation(m),
+        }
+    }
+}

@@ -3,29 +3,27 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use sea_orm::Condition;
 
 use super::relation::relations;
 use super::{
-    Action, Contact, ContactConnection, Membership, Network, Participation, PartnerRelationConnection, Territory,
-    TerritoryConnection, prefetch_actions, prefetch_networks,
+    Action, Contact, ContactConnection, MembershipData, Network, ParticipationData, PartnerRelationConnection, Stamps,
+    Territory, TerritoryConnection, prefetch_actions, prefetch_networks,
 };
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::degree::LinkKind;
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::link_edge::{LinkEdge, link_connection, link_page, link_page_args};
+use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
 use crate::api::graphql::nested::{
     col, link_pairs, listed, nested_query, node_page, page_of, reference, rows_of, visible_ref,
 };
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
 use crate::api::graphql::request::{loaders, scope};
-use crate::api::graphql::scalars::{Date, date, euros};
 use crate::api::graphql::write::{
-    Decoder, IntoEdit, UserError, delete_input, link_payload, nullable, payloads, record_id,
+    Decoder, IntoEdit, UserError, delete_input, nullable, payloads, record_id, territory_link,
 };
 use crate::domain::edit::*;
 use crate::model::*;
@@ -109,19 +107,10 @@ impl Partner {
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// How many distinct partners it is linked to: sharing a network, a shared action or a declared relation (choose with `via`; all three by default). The partner graph's degree centrality.
     async fn degree(
@@ -251,10 +240,7 @@ impl Partner {
         Ok(link_page(ctx, g, |(m, n)| PartnerNetworkEdge {
             position: 0,
             node: Network(n),
-            role: m.role,
-            since: date(m.since),
-            until: date(m.until),
-            membership: Membership(m),
+            link: m.into(),
         }))
     }
     /// The shared actions it takes part in, with its role and contribution.
@@ -285,9 +271,7 @@ impl Partner {
         Ok(link_page(ctx, g, |(m, a)| PartnerActionEdge {
             position: 0,
             node: Action(a),
-            role: m.role,
-            contribution: euros(m.contribution_cents),
-            participation: Participation(m),
+            link: m.into(),
         }))
     }
     /// Its declared relations to other partners (conventions, funding, referrals…): this partner is `from`.
@@ -381,51 +365,25 @@ link_page_args!(
     membership -> network by NetworkId, keyed by "memberships"."partner_id"
 );
 
-/// A network a partner sits in, with the membership's role and dates.
-#[derive(SimpleObject)]
-#[graphql(serial, complex)]
-pub struct PartnerNetworkEdge {
-    /// Position of the item in the list (its cursor, encoded when asked).
-    #[graphql(skip)]
-    pub position: u64,
-    /// The network.
-    pub node: Network,
-    /// The partner's role there.
-    pub role: MembershipRole,
-    /// Member since.
-    pub since: Option<Date>,
-    /// Member until.
-    pub until: Option<Date>,
-    /// The membership record (to update or delete it).
-    pub membership: Membership,
-}
-link_connection!(
+data_edge!(
+    /// A network a partner sits in, with the membership's role and dates.
+    PartnerNetworkEdge {
+        /// The network.
+        node: Network,
+        link: MembershipData
+    },
     PartnerNetworkConnection,
-    PartnerNetworkEdge,
-    Network,
     "the networks a partner sits in"
 );
 
-/// An action a partner takes part in, with its role and contribution.
-#[derive(SimpleObject)]
-#[graphql(serial, complex)]
-pub struct PartnerActionEdge {
-    /// Position of the item in the list (its cursor, encoded when asked).
-    #[graphql(skip)]
-    pub position: u64,
-    /// The action.
-    pub node: Action,
-    /// The partner's role in it.
-    pub role: ParticipationRole,
-    /// The partner's contribution in euros.
-    pub contribution: Option<f64>,
-    /// The participation record (to update or delete it).
-    pub participation: Participation,
-}
-link_connection!(
+data_edge!(
+    /// An action a partner takes part in, with its role and contribution.
+    PartnerActionEdge {
+        /// The action.
+        node: Action,
+        link: ParticipationData
+    },
     PartnerActionConnection,
-    PartnerActionEdge,
-    Action,
     "the actions a partner takes part in"
 );
 
@@ -534,39 +492,18 @@ payloads!(partner: Partner <- Partner;
 
 // ---------------------------------------------------------------- mutations
 
-/// A territory a partner serves.
-#[derive(InputObject)]
-pub struct ServedTerritoryInput {
-    /// The partner.
-    partner_id: ID,
-    /// The territory it serves.
-    territory_id: ID,
-}
-
-/// Adds a served territory.
-pub struct AddServed(pub ServedTerritoryInput);
-/// Removes a served territory.
-pub struct RemoveServed(pub ServedTerritoryInput);
-
-impl IntoEdit for AddServed {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Create(Patch::ServedTerritory(ServedTerritoryPatch {
-            partner_id: Some(d.id(Kind::Partner, "partnerId", &self.0.partner_id)),
-            territory_id: Some(d.id(Kind::Territory, "territoryId", &self.0.territory_id)),
-        }))
+territory_link! {
+    /// A territory a partner serves.
+    ServedTerritoryInput {
+        /// The partner.
+        partner_id: Partner "partnerId",
+        /// The territory it serves.
+        territory_id,
     }
-}
-
-impl IntoEdit for RemoveServed {
-    fn edit(self, d: &mut Decoder) -> Edit {
-        Edit::Unlink {
-            record: RecordType::ServedTerritory,
-            a: d.id(Kind::Partner, "partnerId", &self.0.partner_id),
-            b: d.id(Kind::Territory, "territoryId", &self.0.territory_id),
-        }
-    }
-}
-
-link_payload!(
+    /// Adds a served territory.
+    AddServed,
+    /// Removes a served territory.
+    RemoveServed, ServedTerritory(ServedTerritoryPatch);
     /// The result of `addServedTerritory` / `removeServedTerritory`.
-    ServedTerritoryPayload, partner: Partner, partner, ServedTerritory.partner_id);
+    ServedTerritoryPayload { partner: Partner }
+}

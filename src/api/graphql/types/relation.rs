@@ -1,10 +1,9 @@
 //! `PartnerRelation`: a declared relation between two partners.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use sea_orm::Condition;
 
-use super::{Partner, prefetch_partners};
+use super::{Partner, Stamps, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
@@ -61,19 +60,10 @@ impl PartnerRelation {
     async fn note(&self) -> Option<&str> {
         self.0.note.as_deref()
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The partner that declares the relation.
     async fn from(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {

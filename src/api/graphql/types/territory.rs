@@ -1,10 +1,9 @@
 //! `Territory`: the administrative tree.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 
-use super::{Action, ActionConnection, Network, NetworkConnection, Partner, PartnerConnection};
+use super::{Action, ActionConnection, Network, NetworkConnection, Partner, PartnerConnection, Stamps};
 use crate::api::graphql::connection::{node_connection, page_cost};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
@@ -69,19 +68,10 @@ impl Territory {
     async fn lon(&self) -> Option<f64> {
         self.0.lon
     }
-    /// When the record was created in maillage.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-    /// When the record last changed.
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
-    }
-    /// Optimistic-concurrency version, bumped on every change: pass it as
-    /// `expectedVersion` when updating, so as never to overwrite someone
-    /// else's change unknowingly.
-    async fn version(&self) -> i32 {
-        self.0.version
+    /// `createdAt`, `updatedAt` and `version`, alike on every record.
+    #[graphql(flatten)]
+    async fn stamps(&self) -> Stamps {
+        Stamps::new(self.0.created_at, self.0.updated_at, self.0.version)
     }
     /// The enclosing territory.
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Territory>> {
