@@ -20,7 +20,7 @@
 # OPS (a subset, e.g. "a d"; default all), PEERS ("postgraphile" or "none";
 # default postgraphile when benches/postgraphile/node_modules is installed),
 # PGL_PORT (default PORT+1), PGL_WORKERS (PostGraphile's Node processes,
-# default 1), SEARCH_E and SEARCH_F (the searches of (e) and (f)).
+# default one per core), SEARCH_E and SEARCH_F (the searches of (e) and (f)).
 #
 # Needs: oha (`cargo install oha --locked`), jq, curl, sqlite3, psql and pgbench
 # (PostgreSQL at 127.0.0.1:5432, trust auth, with the pg_trgm extension of
@@ -60,7 +60,9 @@ PGL_DIR=benches/postgraphile
 PGL_NODE="$PGL_DIR/node_modules/node/bin/node"
 PGL_PORT="${PGL_PORT:-$((PORT + 1))}"
 PGL_URL="http://127.0.0.1:$PGL_PORT/graphql"
-PGL_WORKERS="${PGL_WORKERS:-1}"
+# One Node process per core (node:cluster), as PostGraphile is deployed:
+# Node runs JavaScript on one core.
+PGL_WORKERS="${PGL_WORKERS:-$(nproc)}"
 if [ -z "${PEERS+set}" ]; then
   if [[ " $ENGINES " == *" postgres "* ]] && [ -x "$PGL_NODE" ]; then
     PEERS=postgraphile
