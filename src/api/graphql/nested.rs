@@ -260,3 +260,52 @@ pub async fn node_page<N: Listed>(
     N::prefetch(ctx, &g.rows).await?;
     Ok(N::connection(ctx, g))
 }
+
+/// The nested connections of a node type over plain rows (`node_page`):
+/// one object per type, `$pages(id)`, that the node type flattens into its
+/// own fields (`#[graphql(flatten)]`; it is no type of the schema). Each
+/// field takes the page arguments, a filter and an order of its node type,
+/// optionally a boolean (`includeDescendants`), and says where its rows'
+/// parents come from.
+macro_rules! node_pages {
+    ($pages:ident {$(
+        $(#[doc = $doc:literal])*
+        $field:ident $name:literal -> $conn:ident of $node:ident: $filter:ident, $order:ident
+        $(, $extra:ident: bool = $edesc:literal)? => $parent:expr;
+    )*}) => {
+        /// The nested pages of one record (its id), flattened into its node type.
+        #[derive(Clone, Copy)]
+        pub struct $pages(pub i64);
+
+        #[async_graphql::Object(serial)]
+        impl $pages {$(
+            $(#[doc = $doc])*
+            #[graphql(complexity = "crate::api::graphql::connection::page_cost(first, last, child_complexity)")]
+            #[allow(clippy::too_many_arguments)]
+            async fn $field(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+                #[graphql(desc = "Page size.")] first: Option<i32>,
+                #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
+                #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
+                #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
+                #[graphql(desc = "Filters.")] filter: Option<Box<$filter>>,
+                #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<$order>>,
+                $(#[graphql(desc = $edesc, default = true)] $extra: bool,)?
+            ) -> async_graphql::Result<$conn> {
+                $crate::api::graphql::nested::node_page::<$node>(
+                    ctx,
+                    self.0,
+                    $name,
+                    (first, after, last, before),
+                    filter,
+                    order_by,
+                    $parent,
+                )
+                .await
+            }
+        )*}
+    };
+}
+
+pub(crate) use node_pages;

@@ -9,7 +9,7 @@ use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page};
-use crate::api::graphql::nested::{col, link_pairs, listed, nested_page, node_page, reference, rows_of, visible_ref};
+use crate::api::graphql::nested::{col, link_pairs, listed, nested_page, node_pages, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date, euros};
@@ -182,29 +182,10 @@ impl Action {
             link: m.into(),
         }))
     }
-    /// The territories it takes place in.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn territories(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
-    ) -> Result<TerritoryConnection> {
-        node_page::<Territory>(
-            ctx,
-            self.0.id,
-            "Action.territories",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |ids| link_pairs(ids, "action_territories", "action_id", "territory_id"),
-        )
-        .await
+    /// The nested pages of plain rows (see `ActionPages`).
+    #[graphql(flatten)]
+    async fn pages(&self) -> ActionPages {
+        ActionPages(self.0.id)
     }
 }
 
@@ -352,4 +333,12 @@ territory_link! {
     RemoveActionTerritory, ActionTerritory(ActionTerritoryPatch);
     /// The result of `addActionTerritory` / `removeActionTerritory`.
     ActionTerritoryPayload { action: Action }
+}
+
+node_pages! {
+    ActionPages {
+        /// The territories it takes place in.
+        territories "Action.territories" -> TerritoryConnection of Territory: TerritoryFilter, TerritoryOrder =>
+            |ids| link_pairs(ids, "action_territories", "action_id", "territory_id");
+    }
 }

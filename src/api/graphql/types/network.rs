@@ -12,7 +12,7 @@ use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
-use crate::api::graphql::nested::{col, listed, nested_query, node_page, page_of, reference, rows_of, visible_ref};
+use crate::api::graphql::nested::{col, listed, nested_query, node_pages, page_of, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::scalars::{Date, date};
@@ -95,29 +95,10 @@ impl Network {
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Network>> {
         reference!(ctx, network, self.0.parent_id, Network)
     }
-    /// Its sub-networks (thematic groups, working groups).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn children(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<NetworkFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
-    ) -> Result<NetworkConnection> {
-        node_page::<Network>(
-            ctx,
-            self.0.id,
-            "Network.children",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |_| col("networks", "parent_id"),
-        )
-        .await
+    /// The nested pages of plain rows (see `NetworkPages`).
+    #[graphql(flatten)]
+    async fn pages(&self) -> NetworkPages {
+        NetworkPages(self.0.id)
     }
     /// The partners sitting in it, with their role and dates.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -147,30 +128,6 @@ impl Network {
             node: Partner::from(p),
             link: m.into(),
         }))
-    }
-    /// The shared actions run under it.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn actions(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<ActionFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
-    ) -> Result<ActionConnection> {
-        node_page::<Action>(
-            ctx,
-            self.0.id,
-            "Network.actions",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |_| col("actions", "network_id"),
-        )
-        .await
     }
 }
 
@@ -306,3 +263,14 @@ delete_input!(
 
 payloads!(network: Network <- Network;
     CreateNetworkPayload "createNetwork", UpdateNetworkPayload "updateNetwork", DeleteNetworkPayload "deleteNetwork" -> deleted_network_id);
+
+node_pages! {
+    NetworkPages {
+        /// Its sub-networks (thematic groups, working groups).
+        children "Network.children" -> NetworkConnection of Network: NetworkFilter, NetworkOrder =>
+            |_| col("networks", "parent_id");
+        /// The shared actions run under it.
+        actions "Network.actions" -> ActionConnection of Action: ActionFilter, ActionOrder =>
+            |_| col("actions", "network_id");
+    }
+}

@@ -18,7 +18,7 @@ use crate::api::graphql::ids::{self, Kind, encode};
 use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
 use crate::api::graphql::nested::{
-    col, link_pairs, listed, nested_query, node_page, page_of, reference, rows_of, visible_ref,
+    col, link_pairs, listed, nested_query, node_pages, page_of, reference, rows_of, visible_ref,
 };
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
 use crate::api::graphql::request::{loaders, scope};
@@ -142,77 +142,10 @@ impl Partner {
     async fn parent(&self, ctx: &Context<'_>) -> Result<Option<Partner>> {
         reference!(ctx, partner, self.0.parent_id, Partner::from)
     }
-    /// Organisations that belong to it.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn children(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
-    ) -> Result<PartnerConnection> {
-        node_page::<Partner>(
-            ctx,
-            self.0.id,
-            "Partner.children",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |_| col("partners", "parent_id"),
-        )
-        .await
-    }
-    /// The territories it declares serving.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn territories_served(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
-    ) -> Result<TerritoryConnection> {
-        node_page::<Territory>(
-            ctx,
-            self.0.id,
-            "Partner.territoriesServed",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |ids| link_pairs(ids, "partner_territories", "partner_id", "territory_id"),
-        )
-        .await
-    }
-    /// Its contact people (personal data).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn contacts(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<ContactFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
-    ) -> Result<ContactConnection> {
-        node_page::<Contact>(
-            ctx,
-            self.0.id,
-            "Partner.contacts",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |_| col("contacts", "partner_id"),
-        )
-        .await
+    /// The nested pages of plain rows (see `PartnerPages`).
+    #[graphql(flatten)]
+    async fn pages(&self) -> PartnerPages {
+        PartnerPages(self.0.id)
     }
     /// The networks and instances it sits in, with its role and dates there.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -506,4 +439,18 @@ territory_link! {
     RemoveServed, ServedTerritory(ServedTerritoryPatch);
     /// The result of `addServedTerritory` / `removeServedTerritory`.
     ServedTerritoryPayload { partner: Partner }
+}
+
+node_pages! {
+    PartnerPages {
+        /// Organisations that belong to it.
+        children "Partner.children" -> PartnerConnection of Partner: PartnerFilter, PartnerOrder =>
+            |_| col("partners", "parent_id");
+        /// The territories it declares serving.
+        territories_served "Partner.territoriesServed" -> TerritoryConnection of Territory: TerritoryFilter, TerritoryOrder =>
+            |ids| link_pairs(ids, "partner_territories", "partner_id", "territory_id");
+        /// Its contact people (personal data).
+        contacts "Partner.contacts" -> ContactConnection of Contact: ContactFilter, ContactOrder =>
+            |_| col("contacts", "partner_id");
+    }
 }

@@ -4,11 +4,11 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 
 use super::{Action, ActionConnection, Network, NetworkConnection, Partner, PartnerConnection, Stamps};
-use crate::api::graphql::connection::{node_connection, page_cost};
+use crate::api::graphql::connection::node_connection;
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::nested::{col, listed, nested_page, node_page, reference};
+use crate::api::graphql::nested::{col, listed, nested_page, node_pages, reference};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::{loaders, scope};
 use crate::api::graphql::write::{Decoder, IntoEdit, UserError, delete_input, nullable, payloads, record_id};
@@ -104,169 +104,10 @@ impl Territory {
         .await?;
         Ok(g.rows.into_iter().map(Territory).collect())
     }
-    /// The territories directly inside this one.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn children(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
-    ) -> Result<TerritoryConnection> {
-        node_page::<Territory>(
-            ctx,
-            self.0.id,
-            "Territory.children",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |_| col("territories", "parent_id"),
-        )
-        .await
-    }
-    /// Every territory inside this one, at any depth.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn descendants(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<TerritoryFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
-    ) -> Result<TerritoryConnection> {
-        node_page::<Territory>(
-            ctx,
-            self.0.id,
-            "Territory.descendants",
-            (first, after, last, before),
-            filter,
-            order_by,
-            |ids| ancestry_pairs(ids, "ancestor_id", "territory_id"),
-        )
-        .await
-    }
-    /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn partners_based(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
-        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
-    ) -> Result<PartnerConnection> {
-        node_page::<Partner>(
-            ctx,
-            self.0.id,
-            "Territory.partnersBased",
-            (first, after, last, before),
-            filter,
-            order_by,
-            move |ids| within_pairs(ids, include_descendants, "partners", "territory_id", "id"),
-        )
-        .await
-    }
-    /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn partners_serving(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<PartnerFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
-        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
-    ) -> Result<PartnerConnection> {
-        node_page::<Partner>(
-            ctx,
-            self.0.id,
-            "Territory.partnersServing",
-            (first, after, last, before),
-            filter,
-            order_by,
-            move |ids| {
-                within_pairs(
-                    ids,
-                    include_descendants,
-                    "partner_territories",
-                    "territory_id",
-                    "partner_id",
-                )
-            },
-        )
-        .await
-    }
-    /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn actions(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<ActionFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
-        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
-    ) -> Result<ActionConnection> {
-        node_page::<Action>(
-            ctx,
-            self.0.id,
-            "Territory.actions",
-            (first, after, last, before),
-            filter,
-            order_by,
-            move |ids| {
-                within_pairs(
-                    ids,
-                    include_descendants,
-                    "action_territories",
-                    "territory_id",
-                    "action_id",
-                )
-            },
-        )
-        .await
-    }
-    /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[allow(clippy::too_many_arguments)]
-    async fn networks(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "Page size.")] first: Option<i32>,
-        #[graphql(desc = "Continue after this cursor.")] after: Option<String>,
-        #[graphql(desc = "The last items (of what `before`/`after` leave).")] last: Option<i32>,
-        #[graphql(desc = "Stop before this cursor.")] before: Option<String>,
-        #[graphql(desc = "Filters.")] filter: Option<Box<NetworkFilter>>,
-        #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
-        #[graphql(desc = "Count territories inside this one too.", default = true)] include_descendants: bool,
-    ) -> Result<NetworkConnection> {
-        node_page::<Network>(
-            ctx,
-            self.0.id,
-            "Territory.networks",
-            (first, after, last, before),
-            filter,
-            order_by,
-            move |ids| within_pairs(ids, include_descendants, "networks", "territory_id", "id"),
-        )
-        .await
+    /// The nested pages of plain rows (see `TerritoryPages`).
+    #[graphql(flatten)]
+    async fn pages(&self) -> TerritoryPages {
+        TerritoryPages(self.0.id)
     }
 }
 
@@ -407,3 +248,42 @@ delete_input!(
 
 payloads!(territory: Territory <- Territory;
     CreateTerritoryPayload "createTerritory", UpdateTerritoryPayload "updateTerritory", DeleteTerritoryPayload "deleteTerritory" -> deleted_territory_id);
+
+node_pages! {
+    TerritoryPages {
+        /// The territories directly inside this one.
+        children "Territory.children" -> TerritoryConnection of Territory: TerritoryFilter, TerritoryOrder =>
+            |_| col("territories", "parent_id");
+        /// Every territory inside this one, at any depth.
+        descendants "Territory.descendants" -> TerritoryConnection of Territory: TerritoryFilter, TerritoryOrder =>
+            |ids| ancestry_pairs(ids, "ancestor_id", "territory_id");
+        /// Partners whose seat is this territory (or, with `includeDescendants`, a territory inside it).
+        partners_based "Territory.partnersBased" -> PartnerConnection of Partner: PartnerFilter, PartnerOrder, include_descendants: bool = "Count territories inside this one too." =>
+            move |ids| within_pairs(ids, include_descendants, "partners", "territory_id", "id");
+        /// Partners that declare serving this territory (or, with `includeDescendants`, a territory inside it: a partner serving a commune is found from its intercommunality).
+        partners_serving "Territory.partnersServing" -> PartnerConnection of Partner: PartnerFilter, PartnerOrder, include_descendants: bool = "Count territories inside this one too." =>
+            move |ids| {
+                within_pairs(
+                    ids,
+                    include_descendants,
+                    "partner_territories",
+                    "territory_id",
+                    "partner_id",
+                )
+            };
+        /// Shared actions taking place in this territory (or, with `includeDescendants`, inside it).
+        actions "Territory.actions" -> ActionConnection of Action: ActionFilter, ActionOrder, include_descendants: bool = "Count territories inside this one too." =>
+            move |ids| {
+                within_pairs(
+                    ids,
+                    include_descendants,
+                    "action_territories",
+                    "territory_id",
+                    "action_id",
+                )
+            };
+        /// Networks whose territory is this one (or, with `includeDescendants`, a territory inside it).
+        networks "Territory.networks" -> NetworkConnection of Network: NetworkFilter, NetworkOrder, include_descendants: bool = "Count territories inside this one too." =>
+            move |ids| within_pairs(ids, include_descendants, "networks", "territory_id", "id");
+    }
+}
