@@ -100,31 +100,6 @@ macro_rules! link_connection {
     };
 }
 
-/// An edge through a link row that carries data of its own (a membership,
-/// a participation): the node, and the link's data flattened into the
-/// edge's fields; with its connection.
-macro_rules! data_edge {
-    (
-        $(#[doc = $doc:literal])* $edge:ident { $(#[doc = $ndoc:literal])* node: $node:ident, link: $data:ident },
-        $conn:ident, $what:literal
-    ) => {
-        $(#[doc = $doc])*
-        #[derive(SimpleObject)]
-        #[graphql(serial, complex)]
-        pub struct $edge {
-            /// Position of the item in the list (its cursor, encoded when asked).
-            #[graphql(skip)]
-            pub position: u64,
-            $(#[doc = $ndoc])*
-            pub node: $node,
-            /// The link's own fields.
-            #[graphql(flatten)]
-            pub link: $data,
-        }
-        link_connection!($conn, $edge, $node, $what);
-    };
-}
-
 // ---------------------------------------------------------------- prefetched pages
 
 /// The arguments of a nested connection field over a link table that pages
@@ -201,6 +176,5 @@ macro_rules! link_page_args {
     };
 }
 
-pub(crate) use data_edge;
 pub(crate) use link_connection;
 pub(crate) use link_page_args;

@@ -3,12 +3,13 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use sea_orm::{ColumnTrait, Condition};
 
-use super::{Network, ParticipationData, Partner, Stamps, Territory, TerritoryConnection, prefetch_partners};
+use super::participation::participation_edge;
+use super::{Network, Partner, Stamps, Territory, TerritoryConnection, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page};
+use crate::api::graphql::link_edge::{LinkEdge, link_page};
 use crate::api::graphql::nested::{col, link_pairs, listed, nested_page, node_pages, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::prefetch;
 use crate::api::graphql::request::{loaders, scope};
@@ -176,10 +177,8 @@ impl Action {
         )
         .await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(ctx, g, |(m, p)| ActionParticipantEdge {
-            position: 0,
-            node: Partner::from(p),
-            link: m.into(),
+        Ok(link_page(ctx, g, |(m, p)| {
+            ActionParticipantEdge::new(Partner::from(p), m)
         }))
     }
     /// The nested pages of plain rows (see `ActionPages`).
@@ -197,12 +196,11 @@ pub async fn prefetch_actions<'m>(
     prefetch(ctx, "network", &loaders(ctx).network, rows.map(|a| a.network_id)).await
 }
 
-data_edge!(
+participation_edge!(
     /// A partner taking part in an action, with its role and contribution.
     ActionParticipantEdge {
         /// The partner.
-        node: Partner,
-        link: ParticipationData
+        node: Partner
     },
     ActionParticipantConnection,
     "the partners of an action"

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use sea_orm::Condition;
 
-use super::{Action, ActionConnection, MembershipData, Partner, Stamps, Territory, prefetch_partners};
+use super::membership::membership_edge;
+use super::{Action, ActionConnection, Partner, Stamps, Territory, prefetch_partners};
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page, link_page_args};
+use crate::api::graphql::link_edge::{LinkEdge, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
 use crate::api::graphql::nested::{col, listed, nested_query, node_pages, page_of, reference, rows_of, visible_ref};
 use crate::api::graphql::prefetch::{arg, prefetch, prefetch_pages};
@@ -123,11 +124,7 @@ impl Network {
         };
         let g = page_of(&loaders(ctx).network_members, self.0.id, args.query(ctx)?).await?;
         prefetch_partners(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(ctx, g, |(m, p)| NetworkMemberEdge {
-            position: 0,
-            node: Partner::from(p),
-            link: m.into(),
-        }))
+        Ok(link_page(ctx, g, |(m, p)| NetworkMemberEdge::new(Partner::from(p), m)))
     }
 }
 
@@ -156,12 +153,11 @@ link_page_args!(
     membership -> partner by PartnerId, keyed by "memberships"."network_id"
 );
 
-data_edge!(
+membership_edge!(
     /// A partner sitting in a network, with the membership's role and dates.
     NetworkMemberEdge {
         /// The member.
-        node: Partner,
-        link: MembershipData
+        node: Partner
     },
     NetworkMemberConnection,
     "the members of a network"

@@ -107,25 +107,43 @@ delete_input!(
 payloads!(participation: Participation <- Participation;
     AddParticipationPayload "addParticipation", UpdateParticipationPayload "updateParticipation", RemoveParticipationPayload "removeParticipation" -> removed_participation_id);
 
-/// A participation's own data, flattened into the edges that go through
-/// it (an action's partners, a partner's actions).
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct ParticipationData {
-    /// The partner's role in the action.
-    role: ParticipationRole,
-    /// The partner's contribution in euros.
-    contribution: Option<f64>,
-    /// The participation record (to update or delete it).
-    participation: Participation,
+/// An edge through a participation (an action's partners, a partner's
+/// actions): the node, the partner's role and contribution and the record
+/// itself, with the edge's connection (spelled out, not flattened: see
+/// `membership_edge!`).
+macro_rules! participation_edge {
+    ($(#[doc = $doc:literal])* $edge:ident { $(#[doc = $ndoc:literal])* node: $node:ident }, $conn:ident, $what:literal) => {
+        $(#[doc = $doc])*
+        #[derive(SimpleObject)]
+        #[graphql(serial, complex)]
+        pub struct $edge {
+            /// Position of the item in the list (its cursor, encoded when asked).
+            #[graphql(skip)]
+            pub position: u64,
+            $(#[doc = $ndoc])*
+            pub node: $node,
+            /// The partner's role in the action.
+            pub role: $crate::model::ParticipationRole,
+            /// The partner's contribution in euros.
+            pub contribution: Option<f64>,
+            /// The participation record (to update or delete it).
+            pub participation: $crate::api::graphql::types::Participation,
+        }
+
+        impl $edge {
+            fn new(node: $node, m: $crate::storage::entity::action_partner::Model) -> Self {
+                $edge {
+                    position: 0,
+                    node,
+                    role: m.role,
+                    contribution: $crate::api::graphql::scalars::euros(m.contribution_cents),
+                    participation: $crate::api::graphql::types::Participation(m),
+                }
+            }
+        }
+
+        $crate::api::graphql::link_edge::link_connection!($conn, $edge, $node, $what);
+    };
 }
 
-impl From<action_partner::Model> for ParticipationData {
-    fn from(m: action_partner::Model) -> Self {
-        ParticipationData {
-            role: m.role,
-            contribution: euros(m.contribution_cents),
-            participation: Participation(m),
-        }
-    }
-}
+pub(crate) use participation_edge;

@@ -5,17 +5,19 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use sea_orm::Condition;
 
+use super::membership::membership_edge;
+use super::participation::participation_edge;
 use super::relation::relations;
 use super::{
-    Action, Contact, ContactConnection, MembershipData, Network, ParticipationData, PartnerRelationConnection, Stamps,
-    Territory, TerritoryConnection, prefetch_actions, prefetch_networks,
+    Action, Contact, ContactConnection, Network, PartnerRelationConnection, Stamps, Territory, TerritoryConnection,
+    prefetch_actions, prefetch_networks,
 };
 use crate::api::graphql::connection::{PageInfo, cursor, node_connection, page_cost, slice};
 use crate::api::graphql::degree::LinkKind;
 use crate::api::graphql::error::internal;
 use crate::api::graphql::filters::*;
 use crate::api::graphql::ids::{self, Kind, encode};
-use crate::api::graphql::link_edge::{LinkEdge, data_edge, link_connection, link_page, link_page_args};
+use crate::api::graphql::link_edge::{LinkEdge, link_page, link_page_args};
 use crate::api::graphql::loaders::{LinkLoader, Loaders, NestedQuery};
 use crate::api::graphql::nested::{
     col, link_pairs, listed, nested_query, node_pages, page_of, reference, rows_of, visible_ref,
@@ -170,11 +172,7 @@ impl Partner {
         };
         let g = page_of(&loaders(ctx).partner_networks, self.0.id, args.query(ctx)?).await?;
         prefetch_networks(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(ctx, g, |(m, n)| PartnerNetworkEdge {
-            position: 0,
-            node: Network(n),
-            link: m.into(),
-        }))
+        Ok(link_page(ctx, g, |(m, n)| PartnerNetworkEdge::new(Network(n), m)))
     }
     /// The shared actions it takes part in, with its role and contribution.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -201,11 +199,7 @@ impl Partner {
         };
         let g = page_of(&loaders(ctx).partner_actions, self.0.id, args.query(ctx)?).await?;
         prefetch_actions(ctx, g.rows.iter().map(|(_, t)| t)).await?;
-        Ok(link_page(ctx, g, |(m, a)| PartnerActionEdge {
-            position: 0,
-            node: Action(a),
-            link: m.into(),
-        }))
+        Ok(link_page(ctx, g, |(m, a)| PartnerActionEdge::new(Action(a), m)))
     }
     /// Its declared relations to other partners (conventions, funding, referrals…): this partner is `from`.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
@@ -298,23 +292,21 @@ link_page_args!(
     membership -> network by NetworkId, keyed by "memberships"."partner_id"
 );
 
-data_edge!(
+membership_edge!(
     /// A network a partner sits in, with the membership's role and dates.
     PartnerNetworkEdge {
         /// The network.
-        node: Network,
-        link: MembershipData
+        node: Network
     },
     PartnerNetworkConnection,
     "the networks a partner sits in"
 );
 
-data_edge!(
+participation_edge!(
     /// An action a partner takes part in, with its role and contribution.
     PartnerActionEdge {
         /// The action.
-        node: Action,
-        link: ParticipationData
+        node: Action
     },
     PartnerActionConnection,
     "the actions a partner takes part in"
