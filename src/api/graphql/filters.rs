@@ -638,7 +638,7 @@ macro_rules! ordering {
                 let hidden = !personal.is_empty() && !sees_personal(ctx);
                 orders.iter().flatten().filter(|o| !(hidden && personal.contains(&o.field))).map(|o| {
                     let (sql, nullable) = match o.field { $($field::$variant => ($sql, $nullable),)* };
-                    Sort { sql: sql.to_owned(), desc: o.direction == OrderDirection::Desc, nullable }
+                    Sort::column(sql, o.direction == OrderDirection::Desc, nullable)
                 }).collect()
             }
         }
