@@ -14,6 +14,7 @@ mod m20261125_000004_access;
 mod m20261201_000005_visibility;
 mod m20261201_000006_graph_changes;
 mod m20261202_000007_link_order_indexes;
+mod m20261208_000008_contact_search_key;
 mod util;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_visibility::Migration),
             Box::new(m20261201_000006_graph_changes::Migration),
             Box::new(m20261202_000007_link_order_indexes::Migration),
+            Box::new(m20261208_000008_contact_search_key::Migration),
         ]
     }
 }
