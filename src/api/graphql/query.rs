@@ -133,11 +133,8 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
     ) -> Result<PartnerConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let (sort, slice) = (
-            PartnerOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        );
+        let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+        let slice = slice(ctx, first, after, last, before)?;
         if !(super::prefetch::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
             let g = root::<partner::Entity>(ctx, cond, sort, slice).await?;
             super::types::prefetch_partners(ctx, g.rows.iter()).await?;
@@ -176,14 +173,8 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<NetworkFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<NetworkOrder>>,
     ) -> Result<NetworkConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<network::Entity>(
-            ctx,
-            cond,
-            NetworkOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
+        let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+        let g = root::<network::Entity>(ctx, cond, sort, slice(ctx, first, after, last, before)?).await?;
         super::types::prefetch_networks(ctx, g.rows.iter()).await?;
         Ok(NetworkConnection::from_group(ctx, g, Network))
     }
@@ -201,14 +192,8 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<TerritoryFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<TerritoryOrder>>,
     ) -> Result<TerritoryConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<territory::Entity>(
-            ctx,
-            cond,
-            TerritoryOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
+        let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+        let g = root::<territory::Entity>(ctx, cond, sort, slice(ctx, first, after, last, before)?).await?;
         super::types::prefetch_territories(ctx, g.rows.iter()).await?;
         Ok(TerritoryConnection::from_group(ctx, g, Territory))
     }
@@ -226,14 +211,8 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<ActionFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ActionOrder>>,
     ) -> Result<ActionConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<action::Entity>(
-            ctx,
-            cond,
-            ActionOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
+        let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+        let g = root::<action::Entity>(ctx, cond, sort, slice(ctx, first, after, last, before)?).await?;
         super::types::prefetch_actions(ctx, g.rows.iter()).await?;
         Ok(ActionConnection::from_group(ctx, g, Action))
     }
@@ -251,14 +230,8 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<ContactFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<ContactOrder>>,
     ) -> Result<ContactConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let g = root::<contact::Entity>(
-            ctx,
-            cond,
-            ContactOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        )
-        .await?;
+        let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+        let g = root::<contact::Entity>(ctx, cond, sort, slice(ctx, first, after, last, before)?).await?;
         super::types::prefetch_contacts(ctx, g.rows.iter()).await?;
         Ok(ContactConnection::from_group(ctx, g, Contact))
     }
