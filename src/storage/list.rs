@@ -679,7 +679,7 @@ mod tests {
         }
         assert_eq!(
             q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
-            "SELECT  ORDER BY \"t\".\"name\" IS NULL ASC, \"t\".\"name\" ASC, \"t\".\"id\" ASC"
+            "SELECT  ORDER BY (\"t\".\"name\") IS NULL ASC, \"t\".\"name\" ASC, \"t\".\"id\" ASC"
         );
     }
 }
