@@ -85,8 +85,9 @@ fn likes<C: ColumnTrait>(col: C, words: &[String]) -> Condition {
 /// A thousand matches of the national bundle's 97 489 partners: a page of
 /// 20 is then some 2 000 rows into the walk (a tenth of a millisecond),
 /// where the index hands over all the matches to sort (the 5 189 of
-/// `centre`: 6 ms). Fewer matches, and the walk may go through the whole
-/// table for nothing (15 ms), where the index answers at once.
+/// `centre`: 7 ms a page). Fewer matches, and the walk may go through the
+/// whole table for nothing (9 ms for a rare word), where the index answers
+/// at once (BENCHMARKS.md, "Indexed search").
 pub const MANY: u64 = 1000;
 
 /// SQLite: whether `s` matches at least [`MANY`] rows of `table`, counted
@@ -133,7 +134,7 @@ pub fn by_relevance<C: ColumnTrait>(col: C, s: &str, desc: bool) -> [Sort; 2] {
             nullable: false,
         },
         Sort {
-            expr: Expr::col((col.entity_name(), col)).into(),
+            expr: Expr::col((col.entity_name(), col)),
             desc: false,
             nullable: false,
         },
