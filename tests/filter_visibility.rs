@@ -110,7 +110,7 @@ fn spec(ty: &str, field: &str) -> Spec {
         ("ActionFilter", "territory" | "territoryKinds") => Public,
         ("ActionFilter", "networks") => Ids("networks"),
         ("ActionFilter", "partners") => Ids("partners"),
-        ("ContactFilter", "partnerKinds") => Own,
+        ("ContactFilter", "partnerKinds" | "search") => Own,
         ("ContactFilter", "partners") => Ids("partners"),
         ("ContactFilter", "refs") => Refs("contacts"),
         ("GraphFilter", "via" | "asOf" | "partnerKinds" | "themes") => Own,

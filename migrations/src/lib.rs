@@ -14,7 +14,12 @@ mod m20261125_000004_access;
 mod m20261201_000005_visibility;
 mod m20261201_000006_graph_changes;
 mod m20261202_000007_link_order_indexes;
+mod m20261208_000008_contact_search_key;
+mod m20261208_000009_search_index;
 mod util;
+
+/// The search indexes' names, shared with the storage layer that queries them.
+pub use m20261208_000009_search_index::{SEARCH_KEYS, fts_table, trigram_index, trigram_indexes};
 
 pub struct Migrator;
 
@@ -28,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_visibility::Migration),
             Box::new(m20261201_000006_graph_changes::Migration),
             Box::new(m20261202_000007_link_order_indexes::Migration),
+            Box::new(m20261208_000008_contact_search_key::Migration),
+            Box::new(m20261208_000009_search_index::Migration),
         ]
     }
 }

@@ -69,3 +69,26 @@ pub fn unique(table: &str, cols: &[&str]) -> IndexCreateStatement {
     i.name(format!("ux_{table}_{}", cols.join("_"))).unique();
     i
 }
+
+/// The search key of a name, as `model::text::search_key` made it when a
+/// migration first filled a key column: accents removed, lower case, every
+/// run of punctuation or space folded to one space. A frozen copy, as the
+/// vocabularies are: the application's tests check that both agree.
+pub fn search_key(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfd().filter(|c| !is_combining_mark(*c)) {
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out.replace('œ', "oe").replace('æ', "ae")
+}

@@ -153,7 +153,7 @@ macro_rules! positional {
 positional! {
     territory { id, r#ref, kind, code, name, name_search, parent_id, population, lat, lon, created_at, updated_at, version }
     partner { id, r#ref, name, name_search, kind, siret, parent_id, territory_id, website, email, phone, description, created_at, updated_at, version }
-    contact { id, r#ref, partner_id, full_name, role_title, email, phone, created_at, updated_at, version }
+    contact { id, r#ref, partner_id, full_name, name_search, role_title, email, phone, created_at, updated_at, version }
     network { id, r#ref, name, name_search, kind, territory_id, parent_id, started_on, ended_on, description, visibility, created_at, updated_at, version }
     membership { id, network_id, partner_id, role, since, until, created_at, updated_at, version }
     action { id, r#ref, title, title_search, theme, status, network_id, started_on, ended_on, budget_cents, beneficiaries, description, visibility, created_at, updated_at, version }

@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, JoinType, PostgresQueryBuilder, Query, SelectStatement, WindowStatement,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IdenStatic, Iterable, Order, PaginatorTrait,
     PrimaryKeyToColumn, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select, Statement,
@@ -34,15 +36,27 @@ pub struct Slice {
 }
 
 /// One sort key: a SQL expression over the listed table's columns (written
-/// by the storage layer, never taken from a client) and its direction.
-/// NULLs sort last on both engines.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// by the storage layer, never taken from a client: a value in it, such as
+/// the search a relevance is computed against, is bound) and its
+/// direction. NULLs sort last on both engines.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sort {
-    pub sql: String,
+    pub expr: Expr,
     pub desc: bool,
     /// Whether the column may be NULL (only then is the NULLs-last key
     /// added: it would keep PostgreSQL from using an index on the column).
     pub nullable: bool,
+}
+
+impl Sort {
+    /// A sort on a column, written `"table"."column"`.
+    pub fn column(sql: &str, desc: bool, nullable: bool) -> Sort {
+        Sort {
+            expr: Expr::cust(sql.to_owned()),
+            desc,
+            nullable,
+        }
+    }
 }
 
 /// One list's page: its rows, the position of the first, and the list's size
@@ -82,26 +96,32 @@ impl<M> Group<M> {
 
 /// The terms of `ORDER BY` for `sort` then the table's id (the tie-breaker
 /// that makes every order total, so pages never overlap or skip), each an
-/// expression and whether it is descending.
-fn order_terms(table: &str, sort: &[Sort]) -> Vec<(String, bool)> {
+/// expression and its direction.
+fn order_terms(table: &str, sort: &[Sort]) -> Vec<(Expr, Order)> {
+    let dir = |desc| if desc { Order::Desc } else { Order::Asc };
     let mut terms = vec![];
     for s in sort {
-        // `(x IS NULL)` first: NULLs last whatever the engine's default.
+        // `x IS NULL` first: NULLs last whatever the engine's default.
         if s.nullable {
-            terms.push((format!("({} IS NULL)", s.sql), false));
+            terms.push((s.expr.clone().is_null(), Order::Asc));
         }
-        terms.push((s.sql.clone(), s.desc));
+        terms.push((s.expr.clone(), dir(s.desc)));
     }
-    terms.push((format!("\"{table}\".\"id\""), false));
+    terms.push((Expr::cust(format!("\"{table}\".\"id\"")), Order::Asc));
     terms
 }
 
-fn order_sql(table: &str, sort: &[Sort]) -> String {
-    order_terms(table, sort)
-        .into_iter()
-        .map(|(e, desc)| format!("{e} {}", if desc { "DESC" } else { "ASC" }))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `ROW_NUMBER() OVER (PARTITION BY partition ORDER BY …)`: each row's
+/// position in the order of `sort`, within its parent's list.
+fn row_number(partition: Option<&str>, table: &str, sort: &[Sort]) -> (Expr, WindowStatement) {
+    let mut w = match partition {
+        Some(p) => WindowStatement::partition_by_custom(p.to_owned()),
+        None => WindowStatement::new(),
+    };
+    for (e, order) in order_terms(table, sort) {
+        w.order_by_expr(e, order);
+    }
+    (Expr::cust("ROW_NUMBER()"), w)
 }
 
 fn table_of<E: EntityTrait>() -> String {
@@ -214,8 +234,8 @@ where
     };
     let table = table_of::<E>();
     let mut q = select;
-    for (e, desc) in order_terms(&table, sort) {
-        q = q.order_by(Expr::cust(e), if desc { Order::Desc } else { Order::Asc });
+    for (e, order) in order_terms(&table, sort) {
+        q = q.order_by(e, order);
     }
     // One row more than asked tells whether a next page exists without
     // counting. The bounds are written into the statement's text (they are
@@ -469,15 +489,10 @@ where
             "\"w_pairs\".\"k\"".to_owned()
         }
     };
+    let (rn, window) = row_number(Some(&key), table, sort);
     inner
         .expr_as(Expr::cust(key.clone()), Alias::new("w_key"))
-        .expr_as(
-            Expr::cust(format!(
-                "ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {})",
-                order_sql(table, sort)
-            )),
-            Alias::new("w_rn"),
-        )
+        .expr_window_as(rn, window, Alias::new("w_rn"))
         .expr_as(
             Expr::cust(format!("COUNT(*) OVER (PARTITION BY {key})")),
             Alias::new("w_total"),
@@ -586,12 +601,12 @@ where
     if first == 0 {
         return Ok(out);
     }
-    inner.and_where(Expr::cust(format!("{key} = \"w_p\".\"k\""))).expr_as(
-        Expr::cust(format!("ROW_NUMBER() OVER (ORDER BY {})", order_sql(table, sort))),
-        Alias::new("w_rn"),
-    );
-    for (e, desc) in order_terms(table, sort) {
-        inner.order_by_expr(Expr::cust(e), if desc { Order::Desc } else { Order::Asc });
+    let (rn, window) = row_number(None, table, sort);
+    inner
+        .and_where(Expr::cust(format!("{key} = \"w_p\".\"k\"")))
+        .expr_window_as(rn, window, Alias::new("w_rn"));
+    for (e, order) in order_terms(table, sort) {
+        inner.order_by_expr(e, order);
     }
     let (sql, mut values) = inner.build(PostgresQueryBuilder);
     // The page's bound in the text, not a parameter: see `root`.
@@ -658,16 +673,13 @@ mod tests {
 
     #[test]
     fn order_breaks_ties_by_id_and_puts_nulls_last() {
+        let mut q = Query::select();
+        for (e, order) in order_terms("t", &[Sort::column("\"t\".\"name\"", false, true)]) {
+            q.order_by_expr(e, order);
+        }
         assert_eq!(
-            order_sql(
-                "t",
-                &[Sort {
-                    sql: "\"t\".\"name\"".into(),
-                    desc: false,
-                    nullable: true
-                }]
-            ),
-            "(\"t\".\"name\" IS NULL) ASC, \"t\".\"name\" ASC, \"t\".\"id\" ASC"
+            q.to_string(sea_orm::sea_query::SqliteQueryBuilder),
+            "SELECT  ORDER BY (\"t\".\"name\") IS NULL ASC, \"t\".\"name\" ASC, \"t\".\"id\" ASC"
         );
     }
 }

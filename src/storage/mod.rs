@@ -15,6 +15,7 @@ pub mod keys;
 pub mod list;
 mod pg;
 pub mod read;
+pub mod search;
 pub mod stats;
 mod tables;
 mod upsert;
@@ -175,13 +176,25 @@ pub async fn open_watched(url: &str, pool_size: Option<u32>, health: &Health) ->
 
 /// Applies the pending migrations (idempotent). Refuses a database that a
 /// newer maillage migrated ([`StorageError::SchemaNewer`]): this binary
-/// would misread its tables.
+/// would misread its tables. On PostgreSQL, then builds the search indexes
+/// a role without `pg_trgm` went without, once the extension is there, and
+/// warns while it is not ([`search::check_indexes`]).
 pub async fn migrate(db: &DatabaseConnection) -> Result<()> {
     let unknown = unknown_migrations(db).await?;
     if !unknown.is_empty() {
         return Err(StorageError::SchemaNewer(unknown));
     }
-    migration::Migrator::up(db, None).await.map_err(StorageError::Migrate)
+    migration::Migrator::up(db, None).await.map_err(StorageError::Migrate)?;
+    let unindexed = search::check_indexes(db).await?;
+    if !unindexed.is_empty() {
+        tracing::warn!(
+            tables = ?unindexed,
+            "text search runs without its trigram indexes (every search reads every name): this role may not \
+             create the extension pg_trgm; as a superuser, run `CREATE EXTENSION pg_trgm;` in this database, \
+             then start maillage again (or run `maillage migrate`) to build them"
+        );
+    }
+    Ok(())
 }
 
 /// How the schema of a database stands against this binary's migrations.

@@ -174,6 +174,7 @@ pub const CONTACTS: Table<Contact> = Table {
         col!("ref", |x| Field::Text(&x.id)),
         col!("partner_id", |x| Field::Ref(Target::Partners, Some(&x.partner_ref))),
         col!("full_name", |x| Field::Text(&x.full_name)),
+        col!("name_search", |x| Field::search(&x.full_name)),
         col!("role_title", |x| Field::text(&x.role_title)),
         col!("email", |x| Field::text(&x.email)),
         col!("phone", |x| Field::text(&x.phone)),

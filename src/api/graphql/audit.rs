@@ -127,11 +127,7 @@ impl AuditQuery {
         if let Some(t) = f.to {
             cond = cond.add(audit::Column::At.lt(t));
         }
-        let sort = [Sort {
-            sql: "\"audit_log\".\"id\"".into(),
-            desc: true,
-            nullable: false,
-        }];
+        let sort = [Sort::column("\"audit_log\".\"id\"", true, false)];
         let db = ctx.data_unchecked::<DatabaseConnection>();
         let g = list::root(
             db,

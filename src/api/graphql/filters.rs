@@ -1,22 +1,134 @@
-//! Typed filters and orderings of the connections, turned into SQL
-//! conditions and sort keys (never applied in memory).
+//! Typed filters of the connections, turned into SQL conditions (never
+//! applied in memory); their orderings are in `orders.rs`.
 //!
 //! Every filter combines its fields with AND, and nests with `and`, `or` and
 //! `not`. The `Debug` form of a filter is part of the identity of a nested
 //! page request (see `loaders::NestedLoader`), so filters derive `Debug`.
 
-use async_graphql::{Context, Enum, ID, InputObject, Result};
+use async_graphql::{Context, ID, InputObject, Result};
 use sea_orm::sea_query::{Query, SelectStatement, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbBackend};
 
-use super::error::bad_input;
+use super::error::{bad_input, forbidden};
 use super::ids::{Kind, expect, expect_all};
 use super::scalars::Date;
-use crate::model::text::search_key;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::Sort;
 use crate::storage::read::{Scope, Scoped, TerritoryKey, territory_set};
+use crate::storage::search;
+
+pub use super::orders::*;
+
+/// What a filter's SQL depends on besides the filter: the viewer (what
+/// they see, whether they may read personal fields) and the engine (a text
+/// search is a statement of its own on each, see `storage::search`).
+#[derive(Clone, Copy)]
+pub struct Reading<'a> {
+    pub scope: &'a Scope,
+    pub personal: bool,
+    pub backend: DbBackend,
+    /// The list's own search (its filter's, and its `and`/`or`/`not`'s) is
+    /// checked on the rows of a walk in the order asked rather than read
+    /// from the index ([`root_arguments`]).
+    pub walk: bool,
+}
+
+impl<'a> Reading<'a> {
+    /// The reading of the request `ctx` answers.
+    pub fn of(ctx: &'a Context<'_>) -> Self {
+        Reading {
+            scope: ctx.data_unchecked::<Scope>(),
+            personal: sees_personal(ctx),
+            backend: ctx
+                .data_opt::<DatabaseConnection>()
+                .map_or(DbBackend::Sqlite, |db| db.get_database_backend()),
+            walk: false,
+        }
+    }
+
+    /// The reading of a filter over another list, nested in this one's.
+    fn nested(&self) -> Self {
+        Reading { walk: false, ..*self }
+    }
+
+    /// The rows whose search key `col` holds every word of `s`.
+    fn search<C: ColumnTrait>(&self, col: C, s: &str) -> Condition {
+        if self.walk {
+            search::scanned(col, s)
+        } else {
+            search::matches(self.backend, col, s)
+        }
+    }
+}
+
+/// A list's filter: its SQL condition, and its own `search` (what a
+/// `RELEVANCE` order ranks against) over its table's search key.
+pub trait ListFilter {
+    /// The table the filter keeps rows of.
+    const TABLE: &'static str;
+    fn condition(&self, r: &Reading) -> Result<Condition>;
+    fn search(&self) -> Option<&str>;
+}
+
+/// The condition and the sort keys of a list's `filter` and `orderBy`.
+pub fn arguments<F: ListFilter, O: ListOrder>(
+    ctx: &Context<'_>,
+    filter: Option<&F>,
+    order_by: &Option<Vec<O>>,
+) -> Result<(Option<Condition>, Vec<Sort>)> {
+    let cond = filter.map(|f| f.condition(&Reading::of(ctx))).transpose()?;
+    Ok((cond, O::sorts(ctx, order_by, filter.and_then(|f| f.search()))?))
+}
+
+/// [`arguments`] for a root list. On SQLite, a search that matches many
+/// rows (`storage::search::MANY`) in an order an index walks is checked
+/// along that walk, which reaches a page after a few rows, rather than
+/// read from the FTS5 index, whose matches would all be sorted first.
+/// (PostgreSQL's planner weighs the same two plans itself.) Nested lists
+/// read from the index: their pages count every parent's rows anyway.
+pub async fn root_arguments<F: ListFilter, O: ListOrder>(
+    ctx: &Context<'_>,
+    filter: Option<&F>,
+    order_by: &Option<Vec<O>>,
+) -> Result<(Option<Condition>, Vec<Sort>)> {
+    let search = filter.and_then(|f| f.search());
+    let mut r = Reading::of(ctx);
+    if let Some(s) = search
+        && r.backend == DbBackend::Sqlite
+        && O::walks(order_by)
+    {
+        let db = ctx.data_unchecked::<DatabaseConnection>();
+        r.walk = search::matches_many(db, F::TABLE, s)
+            .await
+            .map_err(super::error::internal)?;
+    }
+    let cond = filter.map(|f| f.condition(&r)).transpose()?;
+    Ok((cond, O::sorts(ctx, order_by, search)?))
+}
+
+/// Implements [`ListFilter`] for filters with a `search` and a `condition`.
+macro_rules! list_filter {
+    ($($f:ident: $table:literal),*) => {$(
+        impl ListFilter for $f {
+            const TABLE: &'static str = $table;
+            fn condition(&self, r: &Reading) -> Result<Condition> {
+                $f::condition(self, r)
+            }
+            fn search(&self) -> Option<&str> {
+                self.search.as_deref()
+            }
+        }
+    )*};
+}
+
+list_filter!(
+    PartnerFilter: "partners",
+    NetworkFilter: "networks",
+    TerritoryFilter: "territories",
+    ActionFilter: "actions",
+    ContactFilter: "contacts"
+);
 
 /// A territory to filter on, by id or by external id, with or without what lies inside it.
 #[derive(InputObject, Debug, Clone)]
@@ -70,29 +182,9 @@ pub struct IntRange {
     pub max: Option<i64>,
 }
 
-/// Sort direction.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
-pub enum OrderDirection {
-    /// Smallest first (A to Z, oldest first).
-    #[default]
-    Asc,
-    /// Largest first.
-    Desc,
-}
-
 /// Conditions shared by the filters.
 mod cond {
     use super::*;
-
-    /// Every word of `s` appears in the search column (case and accents ignored).
-    pub fn words<C: ColumnTrait>(col: C, s: &str) -> Condition {
-        // The key holds only letters, digits and single spaces: no LIKE
-        // wildcard can come from the user.
-        search_key(s)
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .fold(Condition::all(), |c, w| c.add(col.like(format!("%{w}%"))))
-    }
 
     /// Open periods `[start, end]` (NULL = unbounded) that contain `day`.
     pub fn active_on<C: ColumnTrait>(start: C, end: C, day: Date) -> Condition {
@@ -218,11 +310,12 @@ pub struct PartnerFilter {
 }
 
 impl PartnerFilter {
-    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
+    pub fn condition(&self, r: &Reading) -> Result<Condition> {
+        let scope = r.scope;
         use partner::Column as P;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
-            c = c.add(cond::words(P::NameSearch, s));
+            c = c.add(r.search(P::NameSearch, s));
         }
         if let Some(k) = &self.kinds {
             c = c.add(P::Kind.is_in(k.iter().copied()));
@@ -257,7 +350,7 @@ impl PartnerFilter {
         }
         if let Some(a) = &self.takes_part_in {
             let acts = cond::seen::<action::Entity, _>(scope, action::Column::Id)
-                .cond_where(a.condition(scope)?)
+                .cond_where(a.condition(&r.nested())?)
                 .to_owned();
             let q = cond::seen::<action_partner::Entity, _>(scope, action_partner::Column::PartnerId)
                 .and_where(action_partner::Column::ActionId.in_subquery(acts))
@@ -266,14 +359,14 @@ impl PartnerFilter {
         }
         if let Some(n) = &self.sits_in {
             let nets = cond::seen::<network::Entity, _>(scope, network::Column::Id)
-                .cond_where(n.condition(scope)?)
+                .cond_where(n.condition(&r.nested())?)
                 .to_owned();
             let q = cond::seen::<membership::Entity, _>(scope, membership::Column::PartnerId)
                 .and_where(membership::Column::NetworkId.in_subquery(nets))
                 .to_owned();
             c = c.add(cond::in_subquery(P::Id, q));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(r))
     }
 }
 
@@ -303,13 +396,12 @@ pub struct NetworkFilter {
 
 impl NetworkFilter {
     // Its own fields read only public territories, but every filter takes
-    // the scope: a field added later that reads another table has it.
-    #[allow(clippy::only_used_in_recursion)]
-    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
+    // the reading: a field added later that reads another table has its scope.
+    pub fn condition(&self, r: &Reading) -> Result<Condition> {
         use network::Column as N;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
-            c = c.add(cond::words(N::NameSearch, s));
+            c = c.add(r.search(N::NameSearch, s));
         }
         if let Some(k) = &self.kinds {
             c = c.add(N::Kind.is_in(k.iter().copied()));
@@ -326,7 +418,7 @@ impl NetworkFilter {
         if let Some(p) = self.overlaps {
             c = c.add(cond::overlaps(N::StartedOn, N::EndedOn, p));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(r))
     }
 }
 
@@ -353,13 +445,12 @@ pub struct TerritoryFilter {
 
 impl TerritoryFilter {
     // Its own fields read only public territories, but every filter takes
-    // the scope: a field added later that reads another table has it.
-    #[allow(clippy::only_used_in_recursion)]
-    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
+    // the reading: a field added later that reads another table has its scope.
+    pub fn condition(&self, r: &Reading) -> Result<Condition> {
         use territory::Column as T;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
-            c = c.add(cond::words(T::NameSearch, s));
+            c = c.add(r.search(T::NameSearch, s));
         }
         if let Some(k) = &self.kinds {
             c = c.add(T::Kind.is_in(k.iter().copied()));
@@ -373,7 +464,7 @@ impl TerritoryFilter {
         if let Some(t) = &self.within {
             c = c.add(T::Id.in_subquery(t.set()?));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(r))
     }
 }
 
@@ -413,11 +504,12 @@ pub struct ActionFilter {
 }
 
 impl ActionFilter {
-    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
+    pub fn condition(&self, r: &Reading) -> Result<Condition> {
+        let scope = r.scope;
         use action::Column as A;
         let mut c = Condition::all();
         if let Some(s) = &self.search {
-            c = c.add(cond::words(A::TitleSearch, s));
+            c = c.add(r.search(A::TitleSearch, s));
         }
         if let Some(k) = &self.themes {
             c = c.add(A::Theme.is_in(k.iter().copied()));
@@ -474,13 +566,18 @@ impl ActionFilter {
         if let Some(b) = self.beneficiaries {
             c = c.add(cond::range(A::Beneficiaries, b.min, b.max));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(r))
     }
 }
 
 /// Which contacts to list. Fields combine with AND.
 #[derive(InputObject, Debug, Clone, Default)]
 pub struct ContactFilter {
+    /// Words the full name contains, ignoring case and accents. Names are
+    /// personal data: refused (`FORBIDDEN`) for a viewer not granted
+    /// contacts' details (see `viewer.seesContactDetails`), rather than
+    /// telling through what matches a name they may not read.
+    pub search: Option<String>,
     /// Only contacts of these partners.
     pub partners: Option<Vec<ID>>,
     /// Only contacts of partners of these kinds.
@@ -496,9 +593,19 @@ pub struct ContactFilter {
 }
 
 impl ContactFilter {
-    pub fn condition(&self, scope: &Scope) -> Result<Condition> {
+    pub fn condition(&self, r: &Reading) -> Result<Condition> {
+        let scope = r.scope;
         use contact::Column as C;
         let mut c = Condition::all();
+        if let Some(s) = &self.search {
+            if !r.personal {
+                return Err(forbidden(
+                    "`search` on contacts reads their names, personal data this viewer may not read \
+                     (`viewer.seesContactDetails` is false)",
+                ));
+            }
+            c = c.add(r.search(C::NameSearch, s));
+        }
         if let Some(p) = &self.partners {
             let ids = expect_all(Kind::Partner, "partners", p)?;
             c = c.add(cond::seen_ids::<partner::Entity, _>(
@@ -517,7 +624,7 @@ impl ContactFilter {
         if let Some(r) = &self.refs {
             c = c.add(C::Ref.is_in(r.iter().cloned()));
         }
-        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(scope))
+        cond::combine(c, &self.and, &self.or, &self.not, |f| f.condition(r))
     }
 }
 
@@ -609,98 +716,9 @@ impl RelationFilter {
     }
 }
 
-/// Declares an ordering input over fields that map to SQL expressions.
-/// Fields listed as `personal` (a contact's name) sort only for a viewer who
-/// may read them: for any other, the key is dropped (ties then fall to
-/// creation order), so an order never tells what a hidden value is.
-macro_rules! ordering {
-    ($order:ident, $field:ident, $what:literal, { $($(#[doc = $doc:literal])* $variant:ident => ($sql:literal, $nullable:literal)),* $(,)? } $(, personal: [$($personal:ident),*])?) => {
-        #[doc = concat!("A field ", $what, " can be sorted by.")]
-        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
-        pub enum $field {
-            $($(#[doc = $doc])* $variant,)*
-        }
-
-        #[doc = concat!("One sort key of ", $what, ". Ties are always broken by creation order, so pages are stable.")]
-        #[derive(InputObject, Debug, Clone, Copy)]
-        pub struct $order {
-            /// The field.
-            pub field: $field,
-            /// The direction (default ascending).
-            #[graphql(default)]
-            pub direction: OrderDirection,
-        }
-
-        impl $order {
-            /// The sort keys of `orders`, for the viewer of `ctx`.
-            pub fn sorts(ctx: &Context<'_>, orders: &Option<Vec<$order>>) -> Vec<Sort> {
-                let personal: &[$field] = &[$($($field::$personal),*)?];
-                let hidden = !personal.is_empty() && !sees_personal(ctx);
-                orders.iter().flatten().filter(|o| !(hidden && personal.contains(&o.field))).map(|o| {
-                    let (sql, nullable) = match o.field { $($field::$variant => ($sql, $nullable),)* };
-                    Sort { sql: sql.to_owned(), desc: o.direction == OrderDirection::Desc, nullable }
-                }).collect()
-            }
-        }
-    };
-}
-
 /// Whether the viewer may read contacts' personal fields (a request without
 /// a principal is the server's own, as in tests and the CLI).
 pub fn sees_personal(ctx: &Context<'_>) -> bool {
     ctx.data_opt::<crate::domain::access::Principal>()
         .is_none_or(|p| p.sees_contact_details())
 }
-
-ordering!(PartnerOrder, PartnerOrderField, "partners", {
-    /// Name, ignoring case and accents.
-    Name => ("\"partners\".\"name_search\"", false),
-    /// Kind code.
-    Kind => ("\"partners\".\"kind\"", false),
-    /// Last change.
-    UpdatedAt => ("\"partners\".\"updated_at\"", false),
-});
-
-ordering!(NetworkOrder, NetworkOrderField, "networks", {
-    /// Name, ignoring case and accents.
-    Name => ("\"networks\".\"name_search\"", false),
-    /// Kind code.
-    Kind => ("\"networks\".\"kind\"", false),
-    /// Start date (unknown last).
-    StartedOn => ("\"networks\".\"started_on\"", true),
-    /// Last change.
-    UpdatedAt => ("\"networks\".\"updated_at\"", false),
-});
-
-ordering!(TerritoryOrder, TerritoryOrderField, "territories", {
-    /// Name, ignoring case and accents.
-    Name => ("\"territories\".\"name_search\"", false),
-    /// Official code.
-    Code => ("\"territories\".\"code\"", true),
-    /// Population (unknown last).
-    Population => ("\"territories\".\"population\"", true),
-});
-
-ordering!(ActionOrder, ActionOrderField, "actions", {
-    /// Title, ignoring case and accents.
-    Title => ("\"actions\".\"title_search\"", false),
-    /// Theme code.
-    Theme => ("\"actions\".\"theme\"", false),
-    /// Status code.
-    Status => ("\"actions\".\"status\"", false),
-    /// Start date (unknown last).
-    StartedOn => ("\"actions\".\"started_on\"", true),
-    /// End date (unknown last).
-    EndedOn => ("\"actions\".\"ended_on\"", true),
-    /// Budget (unknown last).
-    Budget => ("\"actions\".\"budget_cents\"", true),
-    /// Beneficiaries (unknown last).
-    Beneficiaries => ("\"actions\".\"beneficiaries\"", true),
-    /// Last change.
-    UpdatedAt => ("\"actions\".\"updated_at\"", false),
-});
-
-ordering!(ContactOrder, ContactOrderField, "contacts", {
-    /// Full name; ignored for a viewer who may not read names (creation order then).
-    Name => ("\"contacts\".\"full_name\"", false),
-}, personal: [Name]);

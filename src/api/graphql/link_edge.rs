@@ -147,7 +147,7 @@ macro_rules! link_page_args {
                 let target = self
                     .$filter
                     .as_ref()
-                    .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
+                    .map(|f| f.condition(&Reading::of(ctx)))
                     .transpose()?;
                 let own = self
                     .$own

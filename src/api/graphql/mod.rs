@@ -12,6 +12,7 @@ mod link_edge;
 mod loaders;
 mod mutation;
 mod nested;
+mod orders;
 mod prefetch;
 mod query;
 mod request;

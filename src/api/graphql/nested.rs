@@ -11,6 +11,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
 use super::columns::{self, NodeColumns};
 use super::connection::slice;
 use super::error::internal;
+use super::filters::{ListFilter, ListOrder, arguments};
 use super::loaders::{LoadError, Loaders, NestedKey, NestedLoader, NestedQuery, Pages};
 use super::request::{loaders, scope};
 use crate::storage::decode::Positional;
@@ -171,13 +172,9 @@ pub trait Listed {
         + Send
         + Sync
         + 'static;
-    type Filter;
-    type Order;
+    type Filter: ListFilter;
+    type Order: ListOrder;
     type Conn;
-    /// The condition of a `filter` argument.
-    fn condition(filter: &Self::Filter, scope: &Scope) -> Result<Condition>;
-    /// The sort keys of an `orderBy` argument.
-    fn sorts(ctx: &Context<'_>, order_by: &Option<Vec<Self::Order>>) -> Vec<Sort>;
     /// The request's loader of pages of these nodes.
     fn lists(l: &Loaders) -> &DataLoader<NestedLoader<Self::Entity>, HashMapCache>;
     /// What a page of these nodes loads for all of them at once.
@@ -198,12 +195,6 @@ macro_rules! listed {
             type Filter = $filter;
             type Order = $order;
             type Conn = $conn;
-            fn condition(filter: &$filter, scope: &$crate::storage::read::Scope) -> async_graphql::Result<sea_orm::Condition> {
-                filter.condition(scope)
-            }
-            fn sorts(ctx: &async_graphql::Context<'_>, order_by: &Option<Vec<$order>>) -> Vec<$crate::storage::list::Sort> {
-                $order::sorts(ctx, order_by)
-            }
             fn lists(
                 l: &$crate::api::graphql::loaders::Loaders,
             ) -> &async_graphql::dataloader::DataLoader<
@@ -241,18 +232,15 @@ pub async fn node_page<N: Listed>(
     order_by: Option<Vec<N::Order>>,
     parent: impl Fn(&[i64]) -> Parent + Send + Sync + 'static,
 ) -> Result<N::Conn> {
-    let cond = filter
-        .as_ref()
-        .map(|f| N::condition(f, ctx.data_unchecked::<Scope>()))
-        .transpose()?
-        .unwrap_or_else(Condition::all);
+    let (cond, sort) = arguments(ctx, filter.as_deref(), &order_by)?;
+    let cond = cond.unwrap_or_else(Condition::all);
     let scope = scope(ctx);
     let g = nested_page(
         ctx,
         N::lists(loaders(ctx)),
         id,
         field,
-        N::sorts(ctx, &order_by),
+        sort,
         slice(ctx, first, after, last, before)?,
         move |ids| (rows_of::<N::Entity>(&scope, cond.clone()), parent(ids)),
     )

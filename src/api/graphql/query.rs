@@ -135,11 +135,8 @@ impl RecordQuery {
         #[graphql(desc = "Filters.")] filter: Option<PartnerFilter>,
         #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<PartnerOrder>>,
     ) -> Result<PartnerConnection> {
-        let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-        let (sort, slice) = (
-            PartnerOrder::sorts(ctx, &order_by),
-            slice(ctx, first, after, last, before)?,
-        );
+        let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+        let slice = slice(ctx, first, after, last, before)?;
         if !(super::prefetch::selects(ctx, "seat") && territory::Entity::sees_all(ctx.data_unchecked())) {
             let g = root::<partner::Entity>(ctx, cond, sort, slice).await?;
             super::types::prefetch_partners(ctx, g.rows.iter()).await?;
@@ -190,9 +187,8 @@ macro_rules! root_lists {
                 #[graphql(desc = "Filters.")] filter: Option<$filter>,
                 #[graphql(desc = "Sort keys, in order.")] order_by: Option<Vec<$order>>,
             ) -> Result<$conn> {
-                let cond = filter.map(|f| f.condition(ctx.data_unchecked())).transpose()?;
-                let (sort, slice) = ($order::sorts(ctx, &order_by), slice(ctx, first, after, last, before)?);
-                let g = root::<$entity::Entity>(ctx, cond, sort, slice).await?;
+                let (cond, sort) = root_arguments(ctx, filter.as_ref(), &order_by).await?;
+                let g = root::<$entity::Entity>(ctx, cond, sort, slice(ctx, first, after, last, before)?).await?;
                 super::types::$prefetch(ctx, g.rows.iter()).await?;
                 Ok($conn::from_group(ctx, g, $node))
             }

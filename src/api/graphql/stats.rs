@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use sea_orm::DatabaseConnection;
 
 use super::error::internal;
-use super::filters::ActionFilter;
+use super::filters::{ActionFilter, Reading};
 use super::request::{loaders, scope};
 use super::types::{Network, Territory};
 use crate::model::*;
@@ -137,7 +137,7 @@ impl StatsQuery {
             return Err(super::error::bad_input("`groupBy`: at most 4 dimensions"));
         }
         let cond = filter
-            .map(|f| f.condition(ctx.data_unchecked()))
+            .map(|f| f.condition(&Reading::of(ctx)))
             .transpose()?
             .unwrap_or_else(sea_orm::Condition::all);
         let dims: Vec<Dimension> = group_by.iter().map(|d| d.storage()).collect();

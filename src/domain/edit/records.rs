@@ -514,6 +514,7 @@ impl Rec for contact::Model {
         set_ref(e, &p.r#ref, &mut m.r#ref, creating);
         set(e, "partnerId", &p.partner_id, &mut m.partner_id, creating);
         set_text(e, "fullName", &p.full_name, &mut m.full_name, creating);
+        m.name_search = search_key(&m.full_name);
         set_opt_text(e, "roleTitle", &p.role_title, &mut m.role_title);
         set_opt_text(e, "email", &p.email, &mut m.email);
         set_opt_text(e, "phone", &p.phone, &mut m.phone);

@@ -13,6 +13,8 @@ pub struct Model {
     pub r#ref: String,
     pub partner_id: i64,
     pub full_name: String,
+    /// The search key of the full name (`model::text::search_key`).
+    pub name_search: String,
     pub role_title: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,

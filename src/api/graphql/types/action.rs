@@ -21,7 +21,6 @@ use crate::domain::edit::*;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::Slice;
-use crate::storage::read::Scope;
 
 // ---------------------------------------------------------------- action
 
@@ -149,10 +148,7 @@ impl Action {
             ParticipationFilter,
         >,
     ) -> Result<ActionParticipantConnection> {
-        let target = filter
-            .as_ref()
-            .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-            .transpose()?;
+        let target = filter.as_ref().map(|f| f.condition(&Reading::of(ctx))).transpose()?;
         let own = participation
             .as_ref()
             .map(|m| m.condition())

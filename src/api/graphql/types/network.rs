@@ -23,7 +23,6 @@ use crate::api::graphql::write::{
 use crate::domain::edit::*;
 use crate::model::*;
 use crate::storage::entity::*;
-use crate::storage::read::Scope;
 
 // ---------------------------------------------------------------- network
 

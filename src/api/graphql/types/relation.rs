@@ -19,7 +19,6 @@ use crate::domain::edit::*;
 use crate::model::*;
 use crate::storage::entity::*;
 use crate::storage::list::Slice;
-use crate::storage::read::Scope;
 
 /// A declared, directed relation between two partners (a convention, a
 /// funding, referrals of people, coordination…).
@@ -84,10 +83,7 @@ pub(super) async fn relations(
     relation: Option<Box<RelationFilter>>,
 ) -> Result<PartnerRelationConnection> {
     use relation::Column as R;
-    let target = filter
-        .as_ref()
-        .map(|f| f.condition(ctx.data_unchecked::<Scope>()))
-        .transpose()?;
+    let target = filter.as_ref().map(|f| f.condition(&Reading::of(ctx))).transpose()?;
     let own = relation.as_ref().map(|m| m.condition()).unwrap_or_else(Condition::all);
     let s = scope(ctx);
     let (other, key_sql) = if out {

@@ -85,11 +85,7 @@ impl Territory {
             &loaders(ctx).territory_lists,
             self.0.id,
             "Territory.ancestors",
-            vec![Sort {
-                sql: "\"w_pairs\".\"depth\"".into(),
-                desc: true,
-                nullable: false,
-            }],
+            vec![Sort::column("\"w_pairs\".\"depth\"", true, false)],
             Slice {
                 first: Some(32),
                 ..Slice::default()
